@@ -1,0 +1,19 @@
+"""Where every flow begins. Its trigger lives on the flow; the node only leads on."""
+
+from __future__ import annotations
+
+from flows.nodes.base import NodeType, Outcome
+
+
+def execute(ctx, config) -> Outcome:
+    return Outcome(port="next")
+
+
+NODE = NodeType(
+    name="start",
+    label="Start",
+    ports=("next",),
+    config_schema={"type": "object", "additionalProperties": True},
+    execute=execute,
+    description="The entry point of the flow.",
+)

@@ -1,0 +1,200 @@
+"""Starting, resuming, claiming and sweeping flow runs.
+
+The row is the truth, the task is a wake-up: a FlowRun is written in the transaction that
+caused it, the task carries only ids, and a worker claims a run with a conditional update
+(queued -> running) so a task delivered twice runs the flow once.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+
+from flows.models import Flow, FlowRun
+from studio.errors import Conflict
+from studio.queue import enqueue_on_commit
+
+DISPATCH_TASK = "flows.tasks.dispatch_occurrence"
+EXECUTE_TASK = "flows.tasks.execute_run"
+
+
+def lease_seconds() -> int:
+    return int(getattr(settings, "FLOW_RUN_LEASE_SECONDS", 300))
+
+
+def requeue_after_seconds() -> int:
+    return int(getattr(settings, "FLOW_RUN_REQUEUE_AFTER_SECONDS", 60))
+
+
+# --- Starting runs ------------------------------------------------------------------------
+
+
+def start_event_flows(occurrence) -> list[int]:
+    """Create one queued run per active flow triggered by the occurrence's event.
+
+    Runs are created in bulk in the caller's transaction; one dispatch task, enqueued on
+    commit, fans them out to workers, so the request path costs the same whatever the
+    number of flows.
+    """
+    flows = Flow.objects.filter(
+        bot_id=occurrence.bot_id,
+        trigger_type=Flow.Trigger.EVENT,
+        trigger_event=occurrence.key,
+        is_active=True,
+    ).values_list("pk", flat=True)
+    runs = [
+        FlowRun(flow_id=flow_id, trigger=FlowRun.Trigger.EVENT, occurrence=occurrence,
+                context={"event": occurrence.payload}, **_event_links(occurrence.payload))
+        for flow_id in flows
+    ]
+    if not runs:
+        return []
+    FlowRun.objects.bulk_create(runs, ignore_conflicts=True)
+    enqueue_on_commit(DISPATCH_TASK, occurrence.pk)
+    return list(FlowRun.objects.filter(occurrence=occurrence).values_list("pk", flat=True))
+
+
+def _event_links(payload: dict[str, Any]) -> dict[str, Any]:
+    links: dict[str, Any] = {}
+    if isinstance(payload.get("ticket"), dict) and payload["ticket"].get("id"):
+        links["ticket_id"] = payload["ticket"]["id"]
+    if isinstance(payload.get("conversation"), dict) and payload["conversation"].get("id"):
+        links["conversation_id"] = payload["conversation"]["id"]
+    return links
+
+
+def start_run(flow: Flow, *, trigger: str, context: dict[str, Any] | None = None, **links: Any) -> FlowRun:
+    run = FlowRun.objects.create(flow=flow, trigger=trigger, context=context or {}, **links)
+    enqueue_on_commit(EXECUTE_TASK, run.pk)
+    return run
+
+
+def start_manual_run(flow: Flow, context: dict[str, Any] | None = None) -> FlowRun:
+    if not flow.is_active:
+        raise Conflict(f"Flow {flow.name!r} is inactive.")
+    return start_run(flow, trigger=FlowRun.Trigger.MANUAL, context=context or {})
+
+
+def start_conversation_flow(conversation) -> FlowRun | None:
+    """Start the bot's conversation flow (the first active one without keywords)."""
+    flow = (
+        Flow.objects.filter(bot_id=conversation.bot_id, trigger_type=Flow.Trigger.CONVERSATION, is_active=True)
+        .order_by("id")
+        .first()
+    )
+    if flow is None:
+        return None
+    return start_run(flow, trigger=FlowRun.Trigger.CONVERSATION, conversation=conversation)
+
+
+# --- Resuming waiting runs ----------------------------------------------------------------
+
+
+def _resume(runs, *, port: str, vars_update: dict[str, Any] | None = None) -> list[int]:
+    resumed = []
+    for run in runs:
+        new_vars = {**run.vars, **(vars_update or {})}
+        changed = FlowRun.objects.filter(pk=run.pk, status=FlowRun.Status.WAITING).update(
+            status=FlowRun.Status.QUEUED, resume_port=port, waiting_for="", wait_until=None,
+            vars=new_vars,
+        )
+        if changed:
+            enqueue_on_commit(EXECUTE_TASK, run.pk)
+            resumed.append(run.pk)
+    return resumed
+
+
+def resume_ticket_runs(ticket, *, csat: dict[str, Any] | None = None) -> list[int]:
+    """The runs whose Raise ticket node waits on this ticket continue at `ticket_closed`."""
+    from inbox.payloads import ticket_payload
+
+    runs = FlowRun.objects.filter(
+        ticket=ticket, status=FlowRun.Status.WAITING, waiting_for=FlowRun.Waiting.TICKET
+    )
+    return _resume(runs, port="ticket_closed", vars_update={"ticket": ticket_payload(ticket), "csat": csat})
+
+
+def deliver_reply(conversation, message) -> list[int]:
+    """A customer's message answers the question a run of this conversation waits on."""
+    runs = FlowRun.objects.filter(
+        conversation=conversation, status=FlowRun.Status.WAITING, waiting_for=FlowRun.Waiting.REPLY
+    )
+    return _resume(runs, port="answered", vars_update={"last_reply": message.text})
+
+
+def resume_after_delay(run_id: int) -> bool:
+    runs = FlowRun.objects.filter(
+        pk=run_id, status=FlowRun.Status.WAITING, waiting_for=FlowRun.Waiting.DELAY
+    )
+    return bool(_resume(runs, port="next"))
+
+
+# --- Claiming, replaying, sweeping --------------------------------------------------------
+
+
+def claim(run_id: int) -> bool:
+    """Take a queued run for this worker. Exactly one of concurrent claimers wins."""
+    now = timezone.now()
+    changed = FlowRun.objects.filter(pk=run_id, status=FlowRun.Status.QUEUED).update(
+        status=FlowRun.Status.RUNNING,
+        lease_expires_at=now + timedelta(seconds=lease_seconds()),
+        attempts=F("attempts") + 1,
+    )
+    if changed:
+        FlowRun.objects.filter(pk=run_id, started_at__isnull=True).update(started_at=now)
+    return bool(changed)
+
+
+def renew_lease(run_id: int) -> None:
+    FlowRun.objects.filter(pk=run_id, status=FlowRun.Status.RUNNING).update(
+        lease_expires_at=timezone.now() + timedelta(seconds=lease_seconds())
+    )
+
+
+@transaction.atomic
+def replay_run(run: FlowRun) -> FlowRun:
+    """Re-queue a failed run from the step that failed; steps that succeeded are not redone."""
+    changed = FlowRun.objects.filter(pk=run.pk, status=FlowRun.Status.FAILED).update(
+        status=FlowRun.Status.QUEUED, error="", finished_at=None, lease_expires_at=None
+    )
+    if not changed:
+        raise Conflict(f"Run {run.pk} is {run.status}; only a failed run can be replayed.")
+    enqueue_on_commit(EXECUTE_TASK, run.pk)
+    run.refresh_from_db()
+    return run
+
+
+def sweep() -> dict[str, int]:
+    """Re-enqueue runs whose task was lost: queued too long, or running past their lease."""
+    from django_q.tasks import async_task
+
+    now = timezone.now()
+    stale = FlowRun.objects.filter(
+        status=FlowRun.Status.RUNNING, lease_expires_at__lt=now
+    ).values_list("pk", flat=True)
+    reclaimed = 0
+    for run_id in list(stale):
+        reclaimed += FlowRun.objects.filter(
+            pk=run_id, status=FlowRun.Status.RUNNING, lease_expires_at__lt=now
+        ).update(status=FlowRun.Status.QUEUED)
+    queued = list(
+        FlowRun.objects.filter(
+            status=FlowRun.Status.QUEUED,
+            created_at__lt=now - timedelta(seconds=requeue_after_seconds()),
+        ).values_list("pk", flat=True)[:1000]
+    )
+    due = list(
+        FlowRun.objects.filter(
+            status=FlowRun.Status.WAITING, waiting_for=FlowRun.Waiting.DELAY, wait_until__lt=now
+        ).values_list("pk", flat=True)[:1000]
+    )
+    for run_id in due:
+        resume_after_delay(run_id)
+    for run_id in queued:
+        async_task(EXECUTE_TASK, run_id)
+    return {"reclaimed": reclaimed, "requeued": len(queued), "resumed": len(due)}

@@ -1,0 +1,199 @@
+"""Tickets: raise, assign, reply, resolve, rate, close.
+
+Every state change is a conditional UPDATE whose row count decides who won, so a double
+click, two agents or a retried request change a ticket once, on SQLite (where
+select_for_update does nothing) as on PostgreSQL.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from inbox import signals
+from inbox.models import Conversation, CSATResponse, Ticket
+from inbox.payloads import ticket_event_payload
+from inbox.services.agents import is_agent_of
+from inbox.services.conversations import post_agent_message, post_system_message
+from studio.errors import Conflict, InvalidInput, NotAllowed
+
+EXPIRE_CSAT_TASK = "inbox.tasks.expire_csat_survey"
+
+
+def _reload(ticket: Ticket) -> Ticket:
+    return Ticket.objects.select_related("bot", "conversation__customer", "assignee", "resolved_by").get(
+        pk=ticket.pk
+    )
+
+
+def _emit(ticket: Ticket, key: str, *, csat=None, dedupe: bool = False) -> None:
+    from events import services as events
+
+    events.emit(
+        ticket.bot,
+        key,
+        ticket_event_payload(key, ticket, csat=csat),
+        dedupe_key=f"ticket:{ticket.pk}" if dedupe else None,
+    )
+
+
+@transaction.atomic
+def raise_ticket(
+    conversation: Conversation,
+    *,
+    subject: str,
+    category: str = "",
+    priority: str = Ticket.Priority.NORMAL,
+    group: str = "",
+    custom_fields: dict[str, Any] | None = None,
+) -> Ticket:
+    subject = (subject or "").strip()
+    if not subject:
+        raise InvalidInput("A ticket needs a subject.", field="subject")
+    if priority not in Ticket.Priority.values:
+        raise InvalidInput(
+            f"Priority must be one of {', '.join(Ticket.Priority.values)}.", field="priority"
+        )
+    ticket = Ticket.objects.create(
+        bot=conversation.bot,
+        conversation=conversation,
+        subject=subject[:200],
+        category=(category or "")[:60],
+        priority=priority,
+        group=(group or "")[:60],
+        custom_fields=custom_fields or {},
+    )
+    Conversation.objects.filter(pk=conversation.pk).update(status=Conversation.Status.AGENT)
+    post_system_message(conversation, "You are being connected to an agent.")
+    _emit(_reload(ticket), "ticket-created")
+    return ticket
+
+
+@transaction.atomic
+def assign_ticket(ticket: Ticket, agent, *, by=None) -> Ticket:
+    if not is_agent_of(agent, ticket.bot):
+        raise InvalidInput("That user is not an agent of this ticket's bot.", field="agent")
+    now = timezone.now()
+    changed = Ticket.objects.filter(pk=ticket.pk, status__in=Ticket.RESOLVABLE).update(
+        assignee=agent, status=Ticket.Status.ASSIGNED, assigned_at=now
+    )
+    if not changed:
+        raise Conflict(f"Ticket {ticket.pk} is {ticket_status(ticket)} and cannot be assigned.")
+    ticket = _reload(ticket)
+    _emit(ticket, "ticket-assigned")
+    return ticket
+
+
+def ticket_status(ticket: Ticket) -> str:
+    return Ticket.objects.filter(pk=ticket.pk).values_list("status", flat=True).first() or "gone"
+
+
+@transaction.atomic
+def reply_to_ticket(ticket: Ticket, agent, text: Any):
+    if ticket_status(ticket) == Ticket.Status.CLOSED:
+        raise Conflict(f"Ticket {ticket.pk} is closed.")
+    if not is_agent_of(agent, ticket.bot):
+        raise NotAllowed("You are not an agent of this ticket's bot.")
+    message = post_agent_message(ticket.conversation, agent, text)
+    # Answering an unassigned ticket takes it, as agents expect.
+    Ticket.objects.filter(pk=ticket.pk, status=Ticket.Status.OPEN).update(
+        assignee=agent, status=Ticket.Status.ASSIGNED, assigned_at=timezone.now()
+    )
+    return message
+
+
+@transaction.atomic
+def resolve_ticket(ticket: Ticket, agent, *, note: str = "") -> Ticket:
+    """Resolve: close at once, or ask for a CSAT rating first when the bot has CSAT on."""
+    bot = ticket.bot
+    now = timezone.now()
+    fields = {"resolved_at": now, "resolved_by": agent, "resolution_note": (note or "")[:5000]}
+    if bot.csat_enabled:
+        expires = now + timedelta(minutes=bot.csat_expires_after_minutes)
+        fields.update(status=Ticket.Status.PENDING_CSAT, csat_expires_at=expires)
+    else:
+        fields.update(status=Ticket.Status.CLOSED, closed_at=now)
+    changed = Ticket.objects.filter(pk=ticket.pk, status__in=Ticket.RESOLVABLE).update(**fields)
+    if not changed:
+        raise Conflict(f"Ticket {ticket.pk} is {ticket_status(ticket)}; it cannot be resolved again.")
+    if not ticket.assignee_id:
+        Ticket.objects.filter(pk=ticket.pk, assignee__isnull=True).update(assignee=agent)
+    ticket = _reload(ticket)
+    if bot.csat_enabled:
+        _ask_for_rating(ticket)
+    else:
+        _after_close(ticket, csat=None)
+    return ticket
+
+
+def _ask_for_rating(ticket: Ticket) -> None:
+    from django_q.models import Schedule
+
+    bot = ticket.bot
+    post_system_message(ticket.conversation, f"{bot.csat_question} (1-{bot.csat_scale})")
+    Schedule.objects.create(
+        name=f"csat-expiry-ticket-{ticket.pk}",
+        func=EXPIRE_CSAT_TASK,
+        args=str(ticket.pk),
+        schedule_type=Schedule.ONCE,
+        repeats=1,
+        next_run=ticket.csat_expires_at,
+    )
+
+
+@transaction.atomic
+def submit_csat(ticket: Ticket, rating: Any, *, comment: str = "") -> CSATResponse:
+    ticket = _reload(ticket)
+    scale = ticket.bot.csat_scale
+    if isinstance(rating, bool) or not isinstance(rating, int) or not 1 <= rating <= scale:
+        raise InvalidInput(f"The rating must be a whole number from 1 to {scale}.", field="rating")
+    if CSATResponse.objects.filter(ticket=ticket).exists():
+        raise Conflict(f"Ticket {ticket.pk} has already been rated.")
+    if ticket_status(ticket) != Ticket.Status.PENDING_CSAT:
+        raise Conflict(f"Ticket {ticket.pk} is not waiting for a rating.")
+    try:
+        with transaction.atomic():
+            response = CSATResponse.objects.create(
+                ticket=ticket,
+                agent_id=ticket.resolved_by_id or ticket.assignee_id,
+                rating=rating,
+                scale=scale,
+                comment=(comment or "")[:2000],
+            )
+    except IntegrityError as exc:
+        raise Conflict(f"Ticket {ticket.pk} has already been rated.") from exc
+    if not close_ticket(ticket, expected=Ticket.Status.PENDING_CSAT, csat=response):
+        raise Conflict(f"Ticket {ticket.pk} is no longer waiting for a rating.")
+    _emit(_reload(ticket), "csat-submitted", csat=response)
+    return response
+
+
+@transaction.atomic
+def expire_csat(ticket_id: int) -> bool:
+    """Close a ticket whose survey went unanswered; csat is null in its payload."""
+    ticket = Ticket.objects.filter(pk=ticket_id).first()
+    if ticket is None or ticket.csat_expires_at is None or ticket.csat_expires_at > timezone.now():
+        return False
+    return close_ticket(ticket, expected=Ticket.Status.PENDING_CSAT, csat=None)
+
+
+@transaction.atomic
+def close_ticket(ticket: Ticket, *, expected: str, csat=None) -> bool:
+    """Move a ticket from `expected` to closed; False when another request got there first."""
+    changed = Ticket.objects.filter(pk=ticket.pk, status=expected).update(
+        status=Ticket.Status.CLOSED, closed_at=timezone.now()
+    )
+    if changed:
+        _after_close(_reload(ticket), csat=csat)
+    return bool(changed)
+
+
+def _after_close(ticket: Ticket, *, csat) -> None:
+    from django_q.models import Schedule
+
+    Schedule.objects.filter(name=f"csat-expiry-ticket-{ticket.pk}").delete()
+    Conversation.objects.filter(pk=ticket.conversation_id).update(status=Conversation.Status.BOT)
+    signals.ticket_closed.send(sender=Ticket, ticket=ticket, csat=csat)

@@ -1,0 +1,48 @@
+"""Demo data: a bot with CSAT on, an admin and two agents, conversations and open tickets."""
+
+from __future__ import annotations
+
+from django.contrib.auth.models import Group, User
+from django.core.management.base import BaseCommand
+from django.db import transaction
+
+from inbox import services as inbox
+from inbox.services.agents import ADMINS_GROUP
+from studio import services as studio
+from studio.models import Bot
+
+DEMO_PASSWORD = "studio-demo"
+
+
+class Command(BaseCommand):
+    help = "Load demo data (idempotent: does nothing when the demo bot exists)."
+
+    @transaction.atomic
+    def handle(self, *args, **options) -> None:
+        bot = Bot.objects.filter(name="Acme Support").first()
+        if bot is None:
+            bot = self._create()
+        self.stdout.write(self.style.SUCCESS("Demo data ready. Log in at http://127.0.0.1:8000/admin/"))
+        self.stdout.write(f"  admin   / {DEMO_PASSWORD}   (studio admin)")
+        self.stdout.write(f"  alice   / {DEMO_PASSWORD}   (agent of {bot.name}, billing)")
+        self.stdout.write(f"  bob     / {DEMO_PASSWORD}   (agent of {bot.name}, technical)")
+
+    def _create(self) -> Bot:
+        bot = studio.create_bot("Acme Support", csat={"enabled": True, "expires_after_minutes": 60})
+        admin = User.objects.create_superuser("admin", "admin@example.com", DEMO_PASSWORD)
+        admin.groups.add(Group.objects.get_or_create(name=ADMINS_GROUP)[0])
+        inbox.create_agent(username="alice", password=DEMO_PASSWORD, name="Alice Agent",
+                           email="alice@example.com", bots=[bot], groups=["billing"])
+        inbox.create_agent(username="bob", password=DEMO_PASSWORD, name="Bob Agent",
+                           email="bob@example.com", bots=[bot], groups=["technical"])
+        for name, subject, category in [
+            ("Dana Customer", "I was charged twice", "billing"),
+            ("Eli Customer", "The app crashes on login", "technical"),
+            ("Fay Customer", "How do I change my plan?", "billing"),
+        ]:
+            conversation = inbox.start_conversation(
+                bot, customer={"name": name, "email": f"{name.split()[0].lower()}@example.com"}
+            )
+            inbox.post_customer_message(conversation, subject)
+            inbox.raise_ticket(conversation, subject=subject, category=category, priority="high")
+        return bot

@@ -1,0 +1,41 @@
+from __future__ import annotations
+
+import secrets
+
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+
+
+def new_webhook_secret() -> str:
+    return "whsec_" + secrets.token_urlsafe(32)
+
+
+class Bot(models.Model):
+    """The workspace that owns flows, events, tables, conversations and tickets."""
+
+    name = models.CharField(max_length=120)
+    csat_enabled = models.BooleanField("CSAT on", default=False)
+    csat_question = models.CharField(
+        max_length=300, default="How would you rate the help you received?"
+    )
+    csat_scale = models.PositiveSmallIntegerField(
+        default=5, validators=[MinValueValidator(2), MaxValueValidator(10)]
+    )
+    csat_expires_after_minutes = models.PositiveIntegerField(
+        default=1440, validators=[MinValueValidator(1)]
+    )
+    # Signs outbound api_call requests (Standard Webhooks) when a node asks for it.
+    webhook_secret = models.CharField(max_length=80, default=new_webhook_secret, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(csat_scale__gte=2, csat_scale__lte=10),
+                name="studio_bot_csat_scale_range",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name

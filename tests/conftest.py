@@ -1,0 +1,68 @@
+"""The cast every test can use: an admin, agents of two bots, a customer's conversation."""
+
+from __future__ import annotations
+
+import pytest
+from django.contrib.auth.models import Group, User
+
+from inbox import services as inbox
+from inbox.services.agents import ADMINS_GROUP
+from studio import services as studio
+
+PASSWORD = "pw-for-tests-1"
+
+
+@pytest.fixture
+def bot(db):
+    return studio.create_bot("Acme")
+
+
+@pytest.fixture
+def csat_bot(db):
+    return studio.create_bot("Acme CSAT", csat={"enabled": True, "scale": 5, "expires_after_minutes": 30})
+
+
+@pytest.fixture
+def other_bot(db):
+    return studio.create_bot("Globex")
+
+
+@pytest.fixture
+def admin_user(db):
+    user = User.objects.create_user("admin", "admin@example.com", PASSWORD, is_staff=True)
+    user.groups.add(Group.objects.get_or_create(name=ADMINS_GROUP)[0])
+    return user
+
+
+@pytest.fixture
+def agent(bot, csat_bot):
+    return inbox.create_agent(username="alice", password=PASSWORD, name="Alice Agent",
+                              email="alice@example.com", bots=[bot, csat_bot], groups=["billing"])
+
+
+@pytest.fixture
+def other_agent(other_bot):
+    return inbox.create_agent(username="bob", password=PASSWORD, name="Bob Agent",
+                              email="bob@example.com", bots=[other_bot])
+
+
+def open_ticket(bot, *, subject="Charged twice", category="billing", priority="high"):
+    conversation = inbox.start_conversation(bot, customer={"name": "Dana", "email": "dana@example.com",
+                                                           "external_id": "cus_1"})
+    return inbox.raise_ticket(conversation, subject=subject, category=category, priority=priority)
+
+
+@pytest.fixture
+def ticket(bot, agent):
+    return open_ticket(bot)
+
+
+@pytest.fixture
+def csat_ticket(csat_bot, agent):
+    return open_ticket(csat_bot)
+
+
+def activate(bot, key: str) -> None:
+    from events.models import Event
+
+    Event.objects.filter(bot=bot, key=key).update(is_active=True)
