@@ -128,7 +128,7 @@ OUTBOUND_ALLOWED_HOSTS = env_list("OUTBOUND_ALLOWED_HOSTS")
 # --- Task queue ---------------------------------------------------------------------------
 REDIS_URL = env_str("REDIS_URL")
 Q_CLUSTER = {
-    "name": "studio",
+    "name": env_str("Q_CLUSTER_NAME", "studio"),
     "workers": env_int("Q_WORKERS", os.cpu_count() or 2),
     # A task is killed after `timeout` seconds and handed out again after `retry` seconds
     # without acknowledgement; timeout < retry so a slow task is never run twice at once.

@@ -1,0 +1,97 @@
+"""A real `manage.py qcluster` process on the test database (and the Redis broker when set)."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+from typing import Callable
+
+import pytest
+from django.conf import settings
+from django.db import connection
+from django_q.conf import Conf
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def database_url() -> str:
+    db = connection.settings_dict
+    if db["ENGINE"].endswith("sqlite3"):
+        return f"sqlite:///{db['NAME']}"
+    user = db.get("USER") or "postgres"
+    host = db.get("HOST") or "127.0.0.1"
+    port = db.get("PORT") or 5432
+    password = f":{db['PASSWORD']}" if db.get("PASSWORD") else ""
+    return f"postgres://{user}{password}@{host}:{port}/{db['NAME']}"
+
+
+class Cluster:
+    def __init__(self, env: dict[str, str], log: Path) -> None:
+        self.env = env
+        self.log = log
+        self.proc: subprocess.Popen | None = None
+
+    def start(self) -> None:
+        self.proc = subprocess.Popen(
+            [sys.executable, "manage.py", "qcluster"],
+            cwd=ROOT, env=self.env, stdout=self.log.open("ab"), stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+
+    def stop(self, sig: int = signal.SIGTERM) -> None:
+        if self.proc and self.proc.poll() is None:
+            # The cluster's own process stops its workers; signalling them all at once
+            # makes the sentinel wait for workers that are already gone.
+            self.proc.send_signal(sig)
+            try:
+                self.proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                pass
+        if self.proc:
+            try:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+            self.proc.wait()
+
+    def output(self) -> str:
+        return self.log.read_text(errors="replace")
+
+
+@pytest.fixture
+def cluster(transactional_db, monkeypatch, tmp_path) -> Cluster:
+    """Starts a qcluster subprocess; tasks enqueued by the test go through the real broker."""
+    name = f"test-{uuid.uuid4().hex[:8]}"
+    # The test process enqueues for real instead of running tasks inline.
+    monkeypatch.setattr(Conf, "SYNC", False)
+    monkeypatch.setattr(Conf, "CLUSTER_NAME", name)
+    monkeypatch.setattr(Conf, "PREFIX", name)
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "studio.settings",
+        "DEBUG": "1",
+        "SECRET_KEY": settings.SECRET_KEY,  # tasks are signed with it
+        "DATABASE_URL": database_url(),
+        "Q_CLUSTER_NAME": name,
+        "Q_WORKERS": "2",
+        "Q_POLL": "0.05",
+        "OUTBOUND_ALLOWED_HOSTS": "127.0.0.1,localhost",
+    }
+    cluster = Cluster(env, tmp_path / "qcluster.log")
+    cluster.start()
+    yield cluster
+    cluster.stop()
+
+
+def wait_for(condition: Callable[[], bool], timeout: float = 30.0, what: str | Callable[[], str] = "condition") -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return
+        time.sleep(0.1)
+    raise AssertionError(f"timed out after {timeout}s waiting for {what() if callable(what) else what}")
