@@ -17,7 +17,7 @@ from django.utils import timezone
 
 from flows.models import Flow, FlowRun
 from studio.errors import Conflict
-from studio.queue import enqueue_on_commit
+from studio.queue import enqueue, enqueue_on_commit
 
 DISPATCH_TASK = "flows.tasks.dispatch_occurrence"
 EXECUTE_TASK = "flows.tasks.execute_run"
@@ -171,8 +171,6 @@ def replay_run(run: FlowRun) -> FlowRun:
 
 def sweep() -> dict[str, int]:
     """Re-enqueue runs whose task was lost: queued too long, or running past their lease."""
-    from django_q.tasks import async_task
-
     now = timezone.now()
     stale = FlowRun.objects.filter(
         status=FlowRun.Status.RUNNING, lease_expires_at__lt=now
@@ -196,5 +194,5 @@ def sweep() -> dict[str, int]:
     for run_id in due:
         resume_after_delay(run_id)
     for run_id in queued:
-        async_task(EXECUTE_TASK, run_id)
+        enqueue(EXECUTE_TASK, run_id)
     return {"reclaimed": reclaimed, "requeued": len(queued), "resumed": len(due)}

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from django_q.tasks import async_task
-
 from flows import engine, services
 from flows.models import FlowRun
+from studio.queue import enqueue
 
 
 def dispatch_occurrence(occurrence_id: int) -> int:
@@ -16,7 +15,7 @@ def dispatch_occurrence(occurrence_id: int) -> int:
         )
     )
     for run_id in run_ids:
-        async_task(services.EXECUTE_TASK, run_id)
+        enqueue(services.EXECUTE_TASK, run_id)
     return len(run_ids)
 
 

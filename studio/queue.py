@@ -7,13 +7,29 @@ Tasks take primary keys only: arguments are pickled and delivered at least once.
 
 from __future__ import annotations
 
+import os
+
 from django.db import transaction
+from django_q.brokers import Broker, get_broker
+from django_q.conf import Conf
 from django_q.tasks import async_task
 
+_broker: tuple[tuple[int, str], Broker] | None = None
 
-def enqueue_on_commit(func: str, *ids: int, group: str | None = None) -> None:
-    def send() -> None:
-        kwargs = {"group": group} if group else {}
-        async_task(func, *ids, **kwargs)
 
-    transaction.on_commit(send)
+def broker() -> Broker:
+    """This process's broker. Without it, async_task opens a new broker - a new Redis
+    connection - per task (measured: 2 ms of a 2.2 ms enqueue)."""
+    global _broker
+    key = (os.getpid(), Conf.CLUSTER_NAME)  # never shared across a fork
+    if _broker is None or _broker[0] != key:
+        _broker = (key, get_broker())
+    return _broker[1]
+
+
+def enqueue(func: str, *ids: int) -> None:
+    async_task(func, *ids, broker=broker())
+
+
+def enqueue_on_commit(func: str, *ids: int) -> None:
+    transaction.on_commit(lambda: enqueue(func, *ids))

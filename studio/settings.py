@@ -138,7 +138,10 @@ Q_CLUSTER = {
     "queue_limit": 500,
     "bulk": env_int("Q_BULK", 10),
     "poll": float(env_str("Q_POLL", "0.1")),
-    "save_limit": env_int("Q_SAVE_LIMIT", 1000),
+    # -1: successful tasks are not stored. FlowRun rows are the record of what ran; storing
+    # each success again cost the cluster 3x its throughput (docs/performance.md).
+    # Failures are still stored.
+    "save_limit": env_int("Q_SAVE_LIMIT", -1),
     "catch_up": False,
     "ack_failures": True,
     "label": "Task queue",

@@ -9,7 +9,8 @@ from studio.settings import *  # noqa: E402,F403
 from studio.settings import Q_CLUSTER  # noqa: E402
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-Q_CLUSTER = {**Q_CLUSTER, "sync": True}
+# sync: tasks run inline when enqueued; save_limit 0 keeps every task so tests can count them.
+Q_CLUSTER = {**Q_CLUSTER, "sync": True, "save_limit": 0}
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 OUTBOUND_ALLOWED_HOSTS = ["127.0.0.1", "localhost"]
 SECURE_SSL_REDIRECT = False

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-from django_q.models import Task
 
 from flows import graph
 from flows.models import FlowRun
@@ -27,5 +26,6 @@ def test_a_real_cluster_executes_the_ticket_closed_hand_off(cluster, bot, agent)
 
     run = FlowRun.objects.get(flow=flow)
     wait_for(lambda: FlowRun.objects.get(pk=run.pk).status == "succeeded", what=lambda: f"run {run.pk}; log:\n{cluster.output()[-3000:]}")
-    executed = set(Task.objects.filter(success=True).values_list("func", flat=True))
-    assert {"flows.tasks.dispatch_occurrence", "flows.tasks.execute_run"} <= executed
+    # Only a worker of that process could have claimed and finished the run: this process
+    # enqueues without running anything (Conf.SYNC is off in the fixture).
+    assert FlowRun.objects.get(pk=run.pk).started_at is not None

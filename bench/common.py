@@ -1,0 +1,131 @@
+"""Shared set-up for benchmarks: a fresh database per backend, Django, a cluster process."""
+
+from __future__ import annotations
+
+import atexit
+import logging
+import os
+import platform
+import signal
+import statistics
+import subprocess
+import sys
+import time
+import uuid
+from datetime import date
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+PG_ADMIN_URL = os.environ.get("BENCH_PG_URL", "postgres://postgres@127.0.0.1:5432/postgres")
+REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/0")
+BACKENDS = ("sqlite", "pg", "pg-redis")
+
+
+def machine() -> str:
+    mem = ""
+    try:
+        kb = int(next(line for line in open("/proc/meminfo") if line.startswith("MemTotal")).split()[1])
+        mem = f", {kb / 1024 / 1024:.0f} GiB"
+    except (OSError, StopIteration, ValueError):
+        pass
+    return f"{os.cpu_count()} cores{mem}, {platform.python_implementation()} {platform.python_version()}, {date.today()}"
+
+
+def fresh_database(backend: str, name: str) -> str:
+    if backend == "sqlite":
+        path = ROOT / "var" / "bench" / f"{name}.sqlite3"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{path}{suffix}").unlink(missing_ok=True)
+        return f"sqlite:///{path}"
+    import psycopg
+
+    with psycopg.connect(PG_ADMIN_URL.replace("postgres://", "postgresql://"), autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{name}"')
+    base = PG_ADMIN_URL.rsplit("/", 1)[0]
+    return f"{base}/{name}"
+
+
+def configure(backend: str, name: str, **extra: str) -> dict[str, str]:
+    """Point this process (and the clusters it starts) at a fresh database; set up Django."""
+    env = {
+        "DJANGO_SETTINGS_MODULE": "studio.settings",
+        "DEBUG": "1",
+        "SECRET_KEY": "bench-secret-key-0123456789abcdefghijklmnopqrstuvwxyz-0123456789",
+        "DATABASE_URL": fresh_database(backend, name),
+        "Q_CLUSTER_NAME": f"bench-{uuid.uuid4().hex[:6]}",
+        "Q_SAVE_LIMIT": "0",
+        "OUTBOUND_ALLOWED_HOSTS": "127.0.0.1,localhost",
+        **extra,
+    }
+    if backend == "pg-redis":
+        env["REDIS_URL"] = REDIS_URL
+    else:
+        os.environ.pop("REDIS_URL", None)
+    os.environ.update(env)
+    sys.path.insert(0, str(ROOT))
+    import django
+    from django.core.management import call_command
+
+    django.setup()
+    # The cluster logs at INFO (its "running." line tells us it is ready); this process
+    # would print a line per enqueued task, which costs time the benchmark measures.
+    logging.getLogger("django-q").setLevel(logging.WARNING)
+    call_command("migrate", verbosity=0)
+    if backend == "pg-redis":
+        import redis
+
+        redis.from_url(REDIS_URL).delete(env["Q_CLUSTER_NAME"])
+    return env
+
+
+class Cluster:
+    """A `manage.py qcluster` subprocess with a given number of workers."""
+
+    def __init__(self, env: dict[str, str], workers: int) -> None:
+        self.log = ROOT / "var" / "bench" / f"qcluster-{os.getpid()}.log"
+        self.proc = subprocess.Popen(
+            [sys.executable, "manage.py", "qcluster"],
+            cwd=ROOT, env={**os.environ, **env, "Q_WORKERS": str(workers)},
+            stdout=self.log.open("wb"), stderr=subprocess.STDOUT, start_new_session=True,
+        )
+        atexit.register(self.stop)  # a benchmark that dies must not leave a cluster behind
+        deadline = time.monotonic() + 30
+        while "running." not in self.log.read_text(errors="replace"):
+            if time.monotonic() > deadline or self.proc.poll() is not None:
+                self.stop()
+                raise RuntimeError("qcluster did not start:\n" + self.log.read_text(errors="replace"))
+            time.sleep(0.05)
+
+    def stop(self) -> None:
+        if self.proc.returncode is not None:
+            return
+        self.proc.send_signal(signal.SIGTERM)
+        try:
+            self.proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            pass
+        try:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        self.proc.wait()
+
+
+def wait_until(condition, timeout: float, interval: float = 0.05) -> float:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise TimeoutError("benchmark did not drain in time")
+        time.sleep(interval)
+    return time.monotonic()
+
+
+def percentiles(values: list[float]) -> dict[str, float]:
+    if not values:
+        return {"p50": float("nan"), "p95": float("nan"), "p99": float("nan")}
+    if len(values) == 1:
+        return {"p50": values[0], "p95": values[0], "p99": values[0]}
+    cuts = statistics.quantiles(values, n=100, method="inclusive")
+    return {"p50": statistics.median(values), "p95": cuts[94], "p99": cuts[98]}

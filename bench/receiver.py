@@ -1,0 +1,65 @@
+"""A local HTTP receiver for benchmarks: answers 200 to every POST and counts what it saw.
+
+GET /stats -> {"requests": n, "distinct_keys": k, "duplicates": d}
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+LOCK = threading.Lock()
+SEEN: dict[str, int] = {}
+COUNT = [0]
+
+
+class Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, *args) -> None:  # quiet
+        pass
+
+    def _reply(self, body: bytes, status: int = 200) -> None:
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def do_POST(self) -> None:
+        length = int(self.headers.get("Content-Length") or 0)
+        self.rfile.read(length)
+        key = self.headers.get("Idempotency-Key") or f"anon-{COUNT[0]}"
+        with LOCK:
+            COUNT[0] += 1
+            SEEN[key] = SEEN.get(key, 0) + 1
+        self._reply(b'{"ok": true}')
+
+    def do_GET(self) -> None:
+        with LOCK:
+            stats = {
+                "requests": COUNT[0],
+                "distinct_keys": len(SEEN),
+                "duplicates": sum(n - 1 for n in SEEN.values() if n > 1),
+            }
+        self._reply(json.dumps(stats).encode())
+
+    def do_DELETE(self) -> None:
+        with LOCK:
+            SEEN.clear()
+            COUNT[0] = 0
+        self._reply(b"{}")
+
+
+def main() -> None:
+    port = int(sys.argv[1]) if len(sys.argv) > 1 else 0
+    server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
+    server.daemon_threads = True
+    print(server.server_address[1], flush=True)
+    server.serve_forever()
+
+
+if __name__ == "__main__":
+    main()
