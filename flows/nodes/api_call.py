@@ -25,6 +25,7 @@ from flows.outbound import OutboundRefused, check
 MAX_RESPONSE_BYTES = 1024 * 1024
 PREVIEW_CHARS = 2000
 SECRET_NAME = re.compile(r"auth|token|secret|key|signature|cookie|password|session", re.I)
+NOT_SECRET = {"idempotency-key", "webhook-id", "webhook-timestamp"}
 RETRY_STATUSES = {429, 500, 502, 503, 504}
 
 
@@ -36,7 +37,10 @@ class _Retryable(Exception):
 
 def redact(headers: dict[str, str]) -> dict[str, str]:
     """Header values that may be credentials never reach a step (the run page shows steps)."""
-    return {k: ("[redacted]" if SECRET_NAME.search(k) else v) for k, v in headers.items()}
+    return {
+        k: ("[redacted]" if SECRET_NAME.search(k) and k.lower() not in NOT_SECRET else v)
+        for k, v in headers.items()
+    }
 
 
 def _encode(body: Any) -> tuple[bytes | None, str | None]:
