@@ -176,7 +176,8 @@ def evaluate(expression: str, ctx: dict[str, Any]) -> Any:
 
     result = _guarded(run, budget)
     if isinstance(result, StrictUndefined):
-        raise TemplateFailed(f"{expression.strip()!r} is undefined")
+        # The same message rendering would give: "'dict object' has no attribute 'x'".
+        raise TemplateFailed(getattr(result, "_undefined_message", None) or f"{expression.strip()!r} is undefined")
     return result
 
 

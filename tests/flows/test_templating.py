@@ -21,7 +21,7 @@ def test_expressions_evaluate_in_the_sandbox():
 
 
 @pytest.mark.parametrize("template, message", [
-    ("{{ vars.missing }}", "undefined"),
+    ("{{ vars.missing }}", "has no attribute 'missing'"),
     ("Hello {{ customer.nickname }}", "has no attribute 'nickname'"),
     ("{{ ''.__class__.__mro__ }}", "unsafe"),
     ("{{ vars.names.append('x') }}", "unsafe"),
@@ -30,13 +30,13 @@ def test_expressions_evaluate_in_the_sandbox():
     ("{% for i in range(900) %}{{ 'x' * 100 }}{% endfor %}", "longer than 65536"),
     ("{{ 2 ** 1000 }}", "exponent"),
     ("{{ 1 / 0 }}", "ZeroDivisionError"),
-    ("{% if %}", "template"),
+    ("{% if %}", "Expected an expression"),
     ("x" * 20001, "limited to 20000 characters"),
 ])
 def test_unsafe_or_broken_templates_raise_a_clear_error(template, message):
     with pytest.raises(TemplateFailed) as info:
         render_value({"field": template}, CTX)
-    assert message in str(info.value) or message == "template"
+    assert message in str(info.value)
 
 
 def test_a_template_running_too_long_is_stopped():
