@@ -42,10 +42,47 @@ class _Budget:
         self.deadline = time.monotonic() + MAX_SECONDS
 
 
+# A width or precision in a %-format or format() spec: "%099999d", "{:>99999}".
+_FORMAT_WIDTH = re.compile(r"(?:%[-#0 +]*|:[^{}]*?)(\d{6,})")
+
+
+def _too_big(message: str) -> TemplateFailed:
+    return TemplateFailed(f"{message} would exceed {MAX_OUTPUT} characters")
+
+
+def _check_str_call(name: str, text: str, args: tuple, kwargs: dict) -> None:
+    """Refuse str methods whose result would be huge before they allocate it."""
+    if name in ("center", "ljust", "rjust", "zfill") and args and isinstance(args[0], int) and args[0] > MAX_OUTPUT:
+        raise _too_big(f"{name}()")
+    if name == "expandtabs" and len(text) * (args[0] if args and isinstance(args[0], int) else 8) > MAX_OUTPUT:
+        raise _too_big("expandtabs()")
+    if name == "replace" and len(args) >= 2 and isinstance(args[0], str) and isinstance(args[1], str):
+        hits = text.count(args[0]) if args[0] else len(text) + 1
+        if len(text) + hits * len(args[1]) > MAX_OUTPUT:
+            raise _too_big("replace()")
+    if name in ("format", "format_map") and _FORMAT_WIDTH.search(text):
+        raise _too_big("a format width")
+
+
 class _Environment(ImmutableSandboxedEnvironment):
-    intercepted_binops = frozenset(["*", "**"])
+    intercepted_binops = frozenset(["*", "**", "%"])
+
+    def call(__self, __context, __obj, *args: Any, **kwargs: Any) -> Any:  # noqa: N805 (Jinja's signature)
+        if isinstance(getattr(__obj, "__self__", None), str):
+            _check_str_call(__obj.__name__, __obj.__self__, args, kwargs)
+        return super().call(__context, __obj, *args, **kwargs)
+
+    def wrap_str_format(self, value: Any):
+        # Jinja wraps str.format at attribute access, before call(): check the spec here.
+        if isinstance(getattr(value, "__self__", None), str):
+            _check_str_call(getattr(value, "__name__", ""), value.__self__, (), {})
+        return super().wrap_str_format(value)
 
     def call_binop(self, context, operator: str, left: Any, right: Any) -> Any:
+        if operator == "%":
+            if isinstance(left, str) and _FORMAT_WIDTH.search(left):
+                raise _too_big("a format width")
+            return left % right
         if operator == "**":
             if isinstance(right, (int, float)) and abs(right) > 100:
                 raise TemplateFailed("an exponent above 100 is not allowed")
@@ -58,6 +95,31 @@ class _Environment(ImmutableSandboxedEnvironment):
 
 
 _env = _Environment(undefined=StrictUndefined, autoescape=False, keep_trailing_newline=True)
+
+
+def _checked_filter(name: str):
+    original = _env.filters[name]
+
+    def checked(value: Any, *args: Any, **kwargs: Any) -> Any:
+        text = str(value)
+        if name == "center":
+            _check_str_call("center", text, args or (kwargs.get("width", 80),), {})
+        elif name == "replace":
+            _check_str_call("replace", text, tuple(str(a) for a in args[:2]), {})
+        elif name == "indent":
+            width = args[0] if args else kwargs.get("width", 4)
+            if isinstance(width, int) and width * (text.count("\n") + 1) + len(text) > MAX_OUTPUT:
+                raise _too_big("indent")
+        elif name == "format" and _FORMAT_WIDTH.search(text):
+            raise _too_big("a format width")
+        return original(value, *args, **kwargs)
+
+    return checked
+
+
+# Filters that can turn a short input into a huge string are checked before they run.
+for _name in ("center", "replace", "indent", "format"):
+    _env.filters[_name] = _checked_filter(_name)
 # lipsum, cycler and joiner are of no use in node settings; keep the surface small.
 _env.globals = {"dict": dict, "namespace": _env.globals["namespace"]}
 
