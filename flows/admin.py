@@ -1,6 +1,14 @@
-from django.contrib import admin, messages
+import json
 
-from flows import services
+from django.contrib import admin, messages
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import get_object_or_404
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.views.decorators.http import require_POST
+
+from flows import graph, services
+from flows.admin_forms import EdgeFormSet, ImportFlowForm
 from flows.models import Edge, Flow, FlowRun, Node, RunStep
 from studio.errors import ServiceError
 
@@ -13,9 +21,17 @@ class NodeInline(admin.TabularInline):
 
 class EdgeInline(admin.TabularInline):
     model = Edge
+    formset = EdgeFormSet
     extra = 0
     fields = ["source", "port", "target"]
     fk_name = "flow"
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        # Only this flow's nodes can be joined (the change page's flow).
+        if db_field.name in ("source", "target"):
+            flow_id = request.resolver_match.kwargs.get("object_id") if request.resolver_match else None
+            kwargs["queryset"] = Node.objects.filter(flow_id=flow_id) if flow_id else Node.objects.none()
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
 
 @admin.register(Flow)
@@ -24,6 +40,53 @@ class FlowAdmin(admin.ModelAdmin):
     list_filter = ["bot", "trigger_type", "is_active"]
     search_fields = ["name"]
     inlines = [NodeInline, EdgeInline]
+    actions = ["export_json"]
+    change_list_template = "admin/flows/flow/change_list.html"
+    change_form_template = "admin/flows/flow/change_form.html"
+
+    def _create_formsets(self, request, obj, change):
+        formsets, inline_instances = super()._create_formsets(request, obj, change)
+        node_formset = next((f for f in formsets if f.model is Node), None)
+        for formset in formsets:
+            if isinstance(formset, EdgeFormSet):
+                formset.node_formset, formset.flow = node_formset, obj
+        return formsets, inline_instances
+
+    def get_urls(self):
+        view = self.admin_site.admin_view
+        return [
+            path("import-json/", view(self.import_view), name="flows_flow_import"),
+            path("<int:pk>/export-json/", view(self.export_view), name="flows_flow_export"),
+            *super().get_urls(),
+        ]
+
+    def import_view(self, request: HttpRequest):
+        if not self.has_add_permission(request):
+            return HttpResponse(status=403)
+        form = ImportFlowForm(request.POST or None)
+        if request.method == "POST" and form.is_valid() and form.save() is not None:
+            self.message_user(request, f"Flow {form.flow.name!r} imported.", messages.SUCCESS)
+            return HttpResponseRedirect(reverse("admin:flows_flow_change", args=[form.flow.pk]))
+        context = {**self.admin_site.each_context(request), "form": form, "title": "Import a flow from JSON",
+                   "opts": self.model._meta}
+        return TemplateResponse(request, "admin/flows/flow/import.html", context)
+
+    def export_view(self, request: HttpRequest, pk: int):
+        flow = get_object_or_404(Flow, pk=pk)
+        if not self.has_view_permission(request, flow):
+            return HttpResponse(status=403)
+        return _json_download(graph.flow_to_dict(flow), f"flow-{flow.pk}.json")
+
+    @admin.action(description="Export selected flows as JSON")
+    def export_json(self, request, queryset):
+        flows = [graph.flow_to_dict(flow) for flow in queryset.prefetch_related("nodes", "edges")]
+        return _json_download(flows[0] if len(flows) == 1 else flows, "flows.json")
+
+
+def _json_download(data, filename: str) -> HttpResponse:
+    response = HttpResponse(json.dumps(data, indent=2), content_type="application/json")
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
 
 
 class RunStepInline(admin.TabularInline):
@@ -45,16 +108,31 @@ class FlowRunAdmin(admin.ModelAdmin):
     readonly_fields = [f.name for f in FlowRun._meta.fields]
     inlines = [RunStepInline]
     actions = ["replay"]
+    change_form_template = "admin/flows/flowrun/change_form.html"
 
     def has_add_permission(self, request):
         return False
 
+    def get_urls(self):
+        replay = self.admin_site.admin_view(require_POST(self.replay_view))
+        return [path("<int:pk>/replay/", replay, name="flows_flowrun_replay"), *super().get_urls()]
+
+    def replay_view(self, request: HttpRequest, pk: int):
+        run = get_object_or_404(FlowRun, pk=pk)
+        if not self.has_change_permission(request, run):
+            return HttpResponse(status=403)
+        self._replay_one(request, run)
+        return HttpResponseRedirect(reverse("admin:flows_flowrun_change", args=[pk]))
+
+    def _replay_one(self, request, run: FlowRun) -> None:
+        try:
+            services.replay_run(run)
+        except ServiceError as exc:
+            self.message_user(request, exc.message, messages.ERROR)
+        else:
+            self.message_user(request, f"Run {run.pk} queued again.", messages.SUCCESS)
+
     @admin.action(description="Replay selected failed runs")
     def replay(self, request, queryset):
         for run in queryset:
-            try:
-                services.replay_run(run)
-            except ServiceError as exc:
-                self.message_user(request, exc.message, messages.ERROR)
-            else:
-                self.message_user(request, f"Run {run.pk} queued again.", messages.SUCCESS)
+            self._replay_one(request, run)

@@ -1,14 +1,216 @@
-"""Placeholder engine: the flow engine issue replaces this with the graph walker."""
+"""The graph walker: executes a claimed run node by node until it waits, ends or fails.
+
+Each node's step is written in the same transaction that advances the run (current node,
+vars, step count, lease), before the next node starts. A worker that dies mid-run leaves the
+run `running`; the sweeper re-queues it after its lease and the next worker continues from the
+last recorded step, so a node whose step was recorded is never executed again. (A node that
+was executing when the worker died runs again: its side effects are at least once, which is
+why api_call sends an Idempotency-Key derived from the step, stable across that redo.)
+
+The conditional update `status=running, step_count=seq-1` is the guard against two workers
+walking one run (a lease that expired under a slow worker): the loser's step rolls back and
+it stops.
+"""
 
 from __future__ import annotations
 
+import json
+import logging
+import time
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from django.conf import settings
+from django.db import DatabaseError, IntegrityError, transaction
 from django.utils import timezone
 
-from flows.models import FlowRun
+from flows import context as run_context
+from flows import nodes, services
+from flows.models import FlowRun, RunStep
+from flows.nodes.base import Context, NodeError, Outcome
+
+log = logging.getLogger(__name__)
+
+MAX_VARS_BYTES = 256 * 1024
+MAX_OUTPUT_BYTES = 32 * 1024
+
+
+class LostRun(Exception):
+    """Another worker (or a cancel) changed the run under us; stop without writing."""
+
+
+@dataclass
+class Graph:
+    nodes: dict[str, Any]  # key -> Node
+    edges: dict[tuple[str, str], str]  # (source key, port) -> target key
+    start: str | None
+
+
+def load_graph(flow) -> Graph:
+    node_list = list(flow.nodes.all())
+    keys = {n.pk: n.key for n in node_list}
+    edges = {(keys[e.source_id], e.port): keys[e.target_id] for e in flow.edges.all()}
+    start = next((n.key for n in node_list if n.type == "start"), None)
+    return Graph({n.key: n for n in node_list}, edges, start)
+
+
+def max_steps() -> int:
+    return int(getattr(settings, "FLOW_MAX_STEPS", 200))
 
 
 def run(run_id: int) -> str:
-    FlowRun.objects.filter(pk=run_id, status=FlowRun.Status.RUNNING).update(
-        status=FlowRun.Status.SUCCEEDED, finished_at=timezone.now()
+    """Walk a claimed (running) run; returns its status when this execution stops."""
+    flow_run = (
+        FlowRun.objects.select_related("flow__bot", "ticket", "conversation__customer")
+        .filter(pk=run_id)
+        .first()
     )
-    return FlowRun.Status.SUCCEEDED
+    if flow_run is None or flow_run.status != FlowRun.Status.RUNNING:
+        return flow_run.status if flow_run else "gone"
+    try:
+        return _walk(flow_run, load_graph(flow_run.flow))
+    except LostRun:
+        log.info("run %s was taken over or cancelled; this worker stops", run_id)
+        return "lost"
+
+
+def _walk(flow_run: FlowRun, graph: Graph) -> str:
+    current = flow_run.current_node or graph.start
+    for _ in range(max_steps()):
+        node = graph.nodes.get(current or "")
+        if node is None:
+            missing = current or "start"
+            return _fail(flow_run, f"The flow has no node {missing!r} (was it edited while the run waited?).")
+        services.renew_lease(flow_run.pk)
+        status = _step(flow_run, graph, node)
+        if status is not None:
+            return status
+        current = flow_run.current_node
+    return _fail(
+        flow_run,
+        f"Stopped after {max_steps()} steps in one go: the flow loops without waiting "
+        f"(last node {current!r}). Add a question or delay node to the loop, or raise FLOW_MAX_STEPS.",
+    )
+
+
+def _execute(flow_run: FlowRun, node, ctx: Context) -> Outcome:
+    node_type = nodes.get(node.type)
+    if node_type is None:
+        raise NodeError(f"unknown node type {node.type!r}")
+    if flow_run.resume_port:
+        # Leaving a waiting node: the event it waited on has happened.
+        if node_type.resume is not None:
+            return node_type.resume(ctx, node.config, flow_run.resume_port)
+        return Outcome(port=flow_run.resume_port, outputs={"resumed": flow_run.resume_port})
+    return node_type.execute(ctx, node.config)
+
+
+def _step(flow_run: FlowRun, graph: Graph, node) -> str | None:
+    """Execute one node and record it; None means: go on with flow_run.current_node."""
+    seq = flow_run.step_count + 1
+    ctx = Context(run=flow_run, node_key=node.key, seq=seq, data=run_context.build(flow_run))
+    started, clock = timezone.now(), time.perf_counter()
+    try:
+        outcome = _execute(flow_run, node, ctx)
+        new_vars = {**ctx.vars, **outcome.vars}
+        _check_size(new_vars)
+    except NodeError as exc:
+        error = f"Node {node.key!r} ({node.type}) failed: {exc}"
+        return _fail(flow_run, error, step=_step_row(flow_run, seq, node, started, clock, error=error))
+    except DatabaseError:
+        raise  # transient: the run stays running and the sweeper retries it after the lease
+    except Exception as exc:  # a bug in a node: fail this run clearly rather than retry forever
+        log.exception("node %s of run %s crashed", node.key, flow_run.pk)
+        error = f"Node {node.key!r} ({node.type}) crashed: {type(exc).__name__}: {exc}"
+        return _fail(flow_run, error, step=_step_row(flow_run, seq, node, started, clock, error=error))
+    step = _step_row(flow_run, seq, node, started, clock, port=outcome.port or "", output=outcome.outputs)
+    if outcome.wait:
+        step.output = {**step.output, "waiting_for": outcome.wait}
+        return _advance(flow_run, step, vars=new_vars, wait=outcome, current=node.key)
+    target = graph.edges.get((node.key, outcome.port)) if outcome.port else None
+    if target is None:
+        return _advance(flow_run, step, vars=new_vars, finished=True, current=node.key)
+    _advance(flow_run, step, vars=new_vars, current=target)
+    return None
+
+
+def _check_size(new_vars: dict[str, Any]) -> None:
+    size = len(json.dumps(new_vars, default=str))
+    if size > MAX_VARS_BYTES:
+        raise NodeError(f"the run's vars would take {size} bytes, more than {MAX_VARS_BYTES}")
+
+
+def _bounded(output: dict[str, Any]) -> dict[str, Any]:
+    text = json.dumps(output, default=str)
+    if len(text) <= MAX_OUTPUT_BYTES:
+        return json.loads(text)
+    return {"truncated": True, "preview": text[: MAX_OUTPUT_BYTES // 2]}
+
+
+def _step_row(flow_run, seq, node, started, clock, *, port="", output=None, error="") -> RunStep:
+    return RunStep(
+        run=flow_run, seq=seq, node_key=node.key, node_type=node.type, port=port,
+        started_at=started, duration_ms=round((time.perf_counter() - clock) * 1000, 3),
+        output=_bounded(output or {}), error=error[:5000],
+    )
+
+
+def _save(flow_run: FlowRun, step: RunStep | None, **fields: Any) -> None:
+    """Write the step and the run's new state at once, or neither (LostRun)."""
+    expected = flow_run.step_count
+    if step is not None:
+        fields["step_count"] = step.seq
+    try:
+        with transaction.atomic():
+            if step is not None:
+                step.save()
+            changed = FlowRun.objects.filter(
+                pk=flow_run.pk, status=FlowRun.Status.RUNNING, step_count=expected
+            ).update(**fields)
+            if not changed:
+                raise LostRun()
+            for name, value in fields.items():
+                setattr(flow_run, name, value)
+            if fields.get("status") == FlowRun.Status.FAILED:
+                _emit_failed(flow_run)
+    except IntegrityError as exc:  # the step number was taken by another worker
+        raise LostRun() from exc
+
+
+def _advance(flow_run, step, *, vars, current, wait: Outcome | None = None, finished=False) -> str | None:
+    fields: dict[str, Any] = {"vars": vars, "current_node": current, "resume_port": ""}
+    if wait is not None:
+        fields.update(status=FlowRun.Status.WAITING, waiting_for=wait.wait, wait_until=wait.wait_until,
+                      lease_expires_at=None, **wait.links)
+    elif finished:
+        fields.update(status=FlowRun.Status.SUCCEEDED, finished_at=timezone.now(), lease_expires_at=None)
+    else:
+        fields["lease_expires_at"] = timezone.now() + timedelta(seconds=services.lease_seconds())
+    _save(flow_run, step, **fields)
+    return flow_run.status if (wait is not None or finished) else None
+
+
+def _fail(flow_run: FlowRun, error: str, *, step: RunStep | None = None) -> str:
+    _save(flow_run, step, status=FlowRun.Status.FAILED, error=error, finished_at=timezone.now(),
+          lease_expires_at=None)
+    return FlowRun.Status.FAILED
+
+
+def _emit_failed(flow_run: FlowRun) -> None:
+    from events import services as events
+    from events.catalogue import RUN_FAILED
+
+    if flow_run.occurrence_id and flow_run.occurrence.key == RUN_FAILED:
+        return  # a flow handling run-failed that fails itself would otherwise loop forever
+    flow = flow_run.flow
+    events.emit(flow.bot, RUN_FAILED, {
+        "event": RUN_FAILED,
+        "occurred_at": timezone.now().isoformat(),
+        "bot": {"id": flow.bot_id, "name": flow.bot.name},
+        "run": {"id": flow_run.pk, "trigger": flow_run.trigger, "node": flow_run.current_node},
+        "flow": {"id": flow.pk, "name": flow.name},
+        "error": flow_run.error,
+        "ticket": {"id": flow_run.ticket_id} if flow_run.ticket_id else None,
+        "conversation": {"id": flow_run.conversation_id} if flow_run.conversation_id else None,
+    })

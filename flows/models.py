@@ -170,4 +170,4 @@ class RunStep(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.node_key} -> {self.port or 'error'}"
+        return f"{self.node_key} -> {self.port or ('error' if self.error else 'waiting')}"

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import base64
 import secrets
 
 from django.core.validators import MaxValueValidator, MinValueValidator
@@ -7,7 +8,8 @@ from django.db import models
 
 
 def new_webhook_secret() -> str:
-    return "whsec_" + secrets.token_urlsafe(32)
+    # Standard Webhooks secrets are standard base64 (not URL-safe): receivers decode them so.
+    return "whsec_" + base64.b64encode(secrets.token_bytes(32)).decode()
 
 
 class Bot(models.Model):

@@ -124,6 +124,14 @@ DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "studio@localhost")
 # Hosts (names or addresses) that api_call may reach even though they resolve to loopback,
 # private or link-local addresses. Empty by default: such targets are refused.
 OUTBOUND_ALLOWED_HOSTS = env_list("OUTBOUND_ALLOWED_HOSTS")
+# Seconds before the first retry of an api_call (doubling after each try, at most 10 s), and
+# the wall-time budget of all its tries, which must stay below the task timeout.
+FLOW_HTTP_BACKOFF_SECONDS = float(env_str("FLOW_HTTP_BACKOFF_SECONDS", "0.5"))
+FLOW_HTTP_MAX_TOTAL_SECONDS = env_int("FLOW_HTTP_MAX_TOTAL_SECONDS", 60)
+
+# --- Flow runs ----------------------------------------------------------------------------
+# Nodes one execution of a run may walk before it is failed: stops loops with no waiting node.
+FLOW_MAX_STEPS = env_int("FLOW_MAX_STEPS", 200)
 
 # --- Task queue ---------------------------------------------------------------------------
 REDIS_URL = env_str("REDIS_URL")

@@ -6,9 +6,9 @@ import importlib
 import pkgutil
 from functools import cache
 
-from flows.nodes.base import NodeError, NodeType, Outcome
+from flows.nodes.base import Context, NodeError, NodeType, Outcome
 
-__all__ = ["NodeError", "NodeType", "Outcome", "get", "registry"]
+__all__ = ["Context", "NodeError", "NodeType", "Outcome", "get", "registry"]
 
 
 @cache

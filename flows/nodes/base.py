@@ -29,6 +29,44 @@ class NodeError(Exception):
     """A node failed; the run fails with this message (naming the node)."""
 
 
+@dataclass
+class Context:
+    """What a node sees while it executes: its run, and the data its templates read."""
+
+    run: Any  # flows.models.FlowRun (with flow, bot, ticket and conversation loaded)
+    node_key: str
+    seq: int  # the step number this execution will be recorded as
+    data: dict[str, Any]  # event, ticket, customer, conversation, vars
+
+    @property
+    def bot(self):
+        return self.run.flow.bot
+
+    @property
+    def vars(self) -> dict[str, Any]:
+        return self.data["vars"]
+
+    @property
+    def step_id(self) -> str:
+        """Stable for this step across retries and a crashed worker's redo (not across replays)."""
+        return f"run-{self.run.pk}-{self.node_key}-{self.seq}"
+
+    def render(self, value: Any) -> Any:
+        from flows.templating import render_value
+
+        return render_value(value, self.data)
+
+    def text(self, source: str) -> str:
+        from flows.templating import render_text
+
+        return render_text(source, self.data)
+
+    def evaluate(self, expression: str) -> Any:
+        from flows.templating import evaluate
+
+        return evaluate(expression, self.data)
+
+
 @dataclass(frozen=True)
 class NodeType:
     name: str
@@ -39,6 +77,9 @@ class NodeType:
     description: str = ""
     # Extra checks beyond the schema (e.g. template syntax); returns messages.
     check: Callable[[dict[str, Any]], list[str]] | None = None
+    # Leaving a waiting node when the run resumes by `port` (e.g. a question saving the
+    # reply); None means: leave by that port with nothing else to do.
+    resume: Callable[..., Outcome] | None = None
 
     def validate(self, config: Any) -> list[str]:
         if not isinstance(config, dict):
@@ -51,3 +92,18 @@ class NodeType:
         if not errors and self.check is not None:
             errors.extend(self.check(config))
         return errors
+
+
+def template_check(*fields: str, expressions: tuple[str, ...] = ()) -> Callable[[dict[str, Any]], list[str]]:
+    """A `check` that compiles the templates in `fields` (and `expressions`) at save time."""
+
+    def check(config: dict[str, Any]) -> list[str]:
+        from flows.templating import syntax_errors
+
+        errors = [f"{f}: {m}" for f in fields if f in config for m in syntax_errors(config[f])]
+        errors += [
+            f"{f}: {m}" for f in expressions if f in config for m in syntax_errors(config[f], expression=True)
+        ]
+        return errors
+
+    return check

@@ -1,4 +1,5 @@
-"""Demo data: a bot with CSAT on, an admin and two agents, conversations and open tickets."""
+"""Demo data: a bot with CSAT on, an admin and two agents, conversations, open tickets and
+the demo flows (the support chat and four ticket-closed flows), with ticket-closed active."""
 
 from __future__ import annotations
 
@@ -6,8 +7,13 @@ from django.contrib.auth.models import Group, User
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
+from events import services as events
+from events.models import Event
+from flows import graph
+from flows.models import Flow
 from inbox import services as inbox
 from inbox.services.agents import ADMINS_GROUP
+from studio import demo_flows
 from studio import services as studio
 from studio.models import Bot
 
@@ -22,6 +28,7 @@ class Command(BaseCommand):
         bot = Bot.objects.filter(name="Acme Support").first()
         if bot is None:
             bot = self._create()
+        self._flows(bot)
         self.stdout.write(self.style.SUCCESS("Demo data ready. Log in at http://127.0.0.1:8000/admin/"))
         self.stdout.write(f"  admin   / {DEMO_PASSWORD}   (studio admin)")
         self.stdout.write(f"  alice   / {DEMO_PASSWORD}   (agent of {bot.name}, billing)")
@@ -46,3 +53,11 @@ class Command(BaseCommand):
             inbox.post_customer_message(conversation, subject)
             inbox.raise_ticket(conversation, subject=subject, category=category, priority="high")
         return bot
+
+    def _flows(self, bot: Bot) -> None:
+        """Add the demo flows that are missing (an admin's edits to existing ones are kept)."""
+        for data in demo_flows.all_flows():
+            if not Flow.objects.filter(bot=bot, name=data["name"]).exists():
+                graph.save_flow(bot=bot, data=data)
+        # The mission: closing a ticket starts the event-triggered flows.
+        events.set_active_many(Event.objects.filter(bot=bot, key="ticket-closed"), True)

@@ -1,0 +1,174 @@
+"""Calls an HTTP API: success (2xx) or failure ports, response saved under vars[save_as].
+
+Every try has a timeout; connection errors, 429 and 5xx are retried with exponential backoff.
+The Idempotency-Key (and, when signing, the webhook-id) is derived from the run, the node and
+the step number, so it is the same on every retry and when a crashed worker redoes the step:
+the receiver can tell a retry from a new call. A call that still fails leaves by `failure`
+with the error in the step; that is the flow's to handle, not a run failure.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+from datetime import datetime, timezone
+from typing import Any
+
+import httpx
+from django.conf import settings
+from tenacity import Retrying, retry_if_exception_type, stop_after_attempt, stop_after_delay, wait_exponential
+
+from flows.nodes.base import Context, NodeType, Outcome, template_check
+from flows.outbound import OutboundRefused, check
+
+MAX_RESPONSE_BYTES = 1024 * 1024
+PREVIEW_CHARS = 2000
+SECRET_NAME = re.compile(r"auth|token|secret|key|signature|cookie|password|session", re.I)
+NOT_SECRET = {"idempotency-key", "webhook-id", "webhook-timestamp"}
+RETRY_STATUSES = {429, 500, 502, 503, 504}
+
+
+class _Retryable(Exception):
+    def __init__(self, message: str, response: dict[str, Any] | None = None) -> None:
+        super().__init__(message)
+        self.response = response
+
+
+def redact(headers: dict[str, str]) -> dict[str, str]:
+    """Header values that may be credentials never reach a step (the run page shows steps)."""
+    return {
+        k: ("[redacted]" if SECRET_NAME.search(k) and k.lower() not in NOT_SECRET else v)
+        for k, v in headers.items()
+    }
+
+
+def _encode(body: Any) -> tuple[bytes | None, str | None]:
+    if body is None:
+        return None, None
+    if isinstance(body, str):
+        return body.encode(), "text/plain; charset=utf-8"
+    return json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode(), "application/json"
+
+
+def _has(headers: dict[str, str], name: str) -> bool:
+    return any(k.lower() == name.lower() for k in headers)
+
+
+def _signature_headers(secret: str, msg_id: str, content: bytes | None) -> dict[str, str]:
+    from standardwebhooks import Webhook
+
+    now = datetime.now(tz=timezone.utc)
+    signature = Webhook(secret).sign(msg_id, now, (content or b"").decode())
+    return {"webhook-id": msg_id, "webhook-timestamp": str(int(now.timestamp())), "webhook-signature": signature}
+
+
+def _read(response: httpx.Response) -> dict[str, Any]:
+    raw, truncated = b"", False
+    for chunk in response.iter_bytes():
+        raw += chunk
+        if len(raw) > MAX_RESPONSE_BYTES:  # keep memory bounded whatever the server sends
+            raw, truncated = raw[:MAX_RESPONSE_BYTES], True
+            break
+    text = raw.decode(response.encoding or "utf-8", errors="replace")
+    try:
+        body: Any = json.loads(text) if text and not truncated else (text or None)
+    except ValueError:
+        body = text
+    return {"status": response.status_code, "headers": dict(response.headers), "body": body}
+
+
+def _try(ctx: Context, request: dict[str, Any], attempts: list[dict[str, Any]]) -> dict[str, Any]:
+    target = check(request["url"])  # resolved again on every try: DNS answers change
+    headers = {**request["headers"], "Host": target.host_header}
+    if request["sign"]:
+        headers.update(_signature_headers(ctx.bot.webhook_secret, ctx.step_id, request["content"]))
+    started = time.perf_counter()
+    record: dict[str, Any] = {"attempt": len(attempts) + 1}
+    attempts.append(record)
+    try:
+        with httpx.Client(timeout=request["timeout"], follow_redirects=False, trust_env=False) as client:
+            with client.stream(request["method"], target.url, headers=headers, content=request["content"],
+                               extensions=target.extensions) as response:
+                result = _read(response)
+    except httpx.HTTPError as exc:
+        record.update(error=f"{type(exc).__name__}: {exc}", duration_ms=_ms(started))
+        raise _Retryable(record["error"]) from exc
+    record.update(status=result["status"], duration_ms=_ms(started))
+    if result["status"] in RETRY_STATUSES:
+        raise _Retryable(f"HTTP {result['status']}", result)
+    return result
+
+
+def _ms(started: float) -> float:
+    return round((time.perf_counter() - started) * 1000, 3)
+
+
+def _send(ctx: Context, request: dict[str, Any], retries: int, attempts: list) -> dict[str, Any]:
+    retrying = Retrying(
+        stop=stop_after_attempt(retries + 1) | stop_after_delay(settings.FLOW_HTTP_MAX_TOTAL_SECONDS),
+        wait=wait_exponential(multiplier=settings.FLOW_HTTP_BACKOFF_SECONDS, max=10),
+        retry=retry_if_exception_type(_Retryable),
+        reraise=True,
+    )
+    return retrying(_try, ctx, request, attempts)
+
+
+def _preview(result: dict[str, Any]) -> dict[str, Any]:
+    body = result["body"]
+    text = body if isinstance(body, str) else json.dumps(body, default=str)
+    return {"status": result["status"], "headers": redact(result["headers"]), "body": text[:PREVIEW_CHARS]}
+
+
+def execute(ctx: Context, config: dict) -> Outcome:
+    headers = {str(k): ctx.text(v) for k, v in (config.get("headers") or {}).items()}
+    content, content_type = _encode(ctx.render(config["body"]) if "body" in config else None)
+    if content_type and not _has(headers, "Content-Type"):
+        headers["Content-Type"] = content_type
+    if not _has(headers, "Idempotency-Key"):
+        headers["Idempotency-Key"] = ctx.step_id
+    request = {
+        "method": config.get("method", "GET").upper(), "url": ctx.text(config["url"]).strip(),
+        "headers": headers, "content": content, "timeout": float(config.get("timeout_seconds", 10)),
+        "sign": bool(config.get("sign")),
+    }
+    outputs: dict[str, Any] = {"request": {"method": request["method"], "url": request["url"],
+                                           "headers": redact(headers)}, "attempts": []}
+    save_as = config.get("save_as")
+    try:
+        result = _send(ctx, request, int(config.get("retries", 2)), outputs["attempts"])
+    except OutboundRefused as exc:
+        return Outcome(port="failure", outputs={**outputs, "error": f"refused: {exc}"})
+    except _Retryable as exc:
+        saved = {save_as: exc.response} if save_as and exc.response else {}
+        return Outcome(port="failure", vars=saved, outputs={**outputs, "error": f"gave up: {exc}"})
+    outputs["response"] = _preview(result)
+    port = "success" if 200 <= result["status"] < 300 else "failure"
+    if port == "failure":
+        outputs["error"] = f"HTTP {result['status']}"
+    return Outcome(port=port, vars={save_as: result} if save_as else {}, outputs=outputs)
+
+
+NODE = NodeType(
+    name="api_call",
+    label="API call",
+    ports=("success", "failure"),
+    config_schema={
+        "type": "object",
+        "properties": {
+            "method": {"enum": ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD"]},
+            "url": {"type": "string", "minLength": 1, "maxLength": 2000},
+            "headers": {"type": "object", "additionalProperties": {"type": "string", "maxLength": 4000}},
+            "body": {},
+            "timeout_seconds": {"type": "number", "exclusiveMinimum": 0, "maximum": 30},
+            "retries": {"type": "integer", "minimum": 0, "maximum": 5},
+            "save_as": {"type": "string", "pattern": "^[A-Za-z_][A-Za-z0-9_]{0,63}$"},
+            "sign": {"type": "boolean"},
+        },
+        "required": ["url"],
+        "additionalProperties": False,
+    },
+    execute=execute,
+    check=template_check("url", "headers", "body"),
+    description="Calls an HTTP API with a timeout and retries; saves the response.",
+)

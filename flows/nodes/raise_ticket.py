@@ -1,0 +1,60 @@
+"""Hands the chat to a live agent: creates a ticket, then waits for it to close.
+
+Ports: `agents_unavailable` (nobody available in the group: no ticket), `failure` (no
+conversation, or the ticket was refused), `ticket_closed` (the run resumes there when the
+ticket closes, with vars.ticket and vars.csat). `ticket_created` is declared for the API's
+contract but a run waits on the ticket rather than taking it: see docs/flows.md.
+"""
+
+from __future__ import annotations
+
+from flows.nodes.base import Context, NodeType, Outcome, template_check
+from studio.errors import ServiceError
+
+PRIORITIES = ["low", "normal", "high", "urgent"]
+
+
+def execute(ctx: Context, config: dict) -> Outcome:
+    from inbox import services as inbox
+    from inbox.payloads import ticket_payload
+
+    group = ctx.text(config.get("group", "")).strip()
+    conversation = ctx.run.conversation
+    if conversation is None:
+        return Outcome(port="failure", outputs={"error": "the run has no conversation to hand to an agent"})
+    if not inbox.agents_available(ctx.bot, group):
+        return Outcome(port="agents_unavailable", outputs={"group": group})
+    try:
+        ticket = inbox.raise_ticket(
+            conversation,
+            subject=ctx.text(config["subject"]),
+            category=ctx.text(config.get("category", "")).strip(),
+            priority=ctx.text(config.get("priority", "normal")).strip() or "normal",
+            group=group,
+        )
+    except ServiceError as exc:
+        return Outcome(port="failure", outputs={"error": exc.message})
+    payload = ticket_payload(ticket)
+    return Outcome(wait="ticket", links={"ticket_id": ticket.pk}, vars={"ticket": payload},
+                   outputs={"ticket_id": ticket.pk, "group": group})
+
+
+NODE = NodeType(
+    name="raise_ticket",
+    label="Raise ticket",
+    ports=("ticket_created", "ticket_closed", "agents_unavailable", "failure"),
+    config_schema={
+        "type": "object",
+        "properties": {
+            "subject": {"type": "string", "minLength": 1, "maxLength": 400},
+            "category": {"type": "string", "maxLength": 200},
+            "priority": {"type": "string", "maxLength": 200},
+            "group": {"type": "string", "maxLength": 200},
+        },
+        "required": ["subject"],
+        "additionalProperties": False,
+    },
+    execute=execute,
+    check=template_check("subject", "category", "priority", "group"),
+    description="Creates a ticket for a live agent and continues at `ticket_closed` when it closes.",
+)

@@ -1,0 +1,264 @@
+"""Node settings as templates over the run's context, rendered in Jinja2's sandbox.
+
+Never `eval`: templates run in an ImmutableSandboxedEnvironment (no attribute access to
+dunders, no mutating methods) with StrictUndefined, so a typo is an error naming the missing
+name rather than an empty string. A template is also bounded: its source length, its output
+size, the items `range` may produce, the size of `*` / `**` results, and its running time
+(checked on every line the compiled template executes, so loops without output stop too).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import sys
+import time
+from typing import Any
+
+from jinja2 import StrictUndefined, TemplateError
+from jinja2.sandbox import ImmutableSandboxedEnvironment
+
+from flows.nodes.base import NodeError
+
+MAX_SOURCE = 20_000  # characters in one template string
+MAX_OUTPUT = 64 * 1024  # characters rendered from one template string
+MAX_RANGE = 1_000  # items in one range()
+MAX_RANGE_TOTAL = 10_000  # items all range() calls of one rendering may produce
+MAX_SECONDS = 1.0  # wall time of one rendering
+MAX_DEPTH = 20  # nesting of a JSON value rendered by render_value
+
+# A string that is exactly one expression keeps its value's type ("{{ vars.n }}" -> 3, not "3"),
+# so JSON bodies and table keys carry numbers, booleans, lists and objects as such.
+_SINGLE_EXPRESSION = re.compile(r"^\s*\{\{(?P<expr>(?:(?!\{\{|\}\}).)*)\}\}\s*$", re.DOTALL)
+
+
+class TemplateFailed(NodeError):
+    """A template could not be compiled or rendered; the message says why."""
+
+
+class _Budget:
+    def __init__(self) -> None:
+        self.range_items = 0
+        self.deadline = time.monotonic() + MAX_SECONDS
+
+
+# A width or precision in a %-format or format() spec: "%099999d", "{:>99999}".
+_FORMAT_WIDTH = re.compile(r"(?:%[-#0 +]*|:[^{}]*?)(\d{6,})")
+
+
+def _too_big(message: str) -> TemplateFailed:
+    return TemplateFailed(f"{message} would exceed {MAX_OUTPUT} characters")
+
+
+def _check_str_call(name: str, text: str, args: tuple, kwargs: dict) -> None:
+    """Refuse str methods whose result would be huge before they allocate it."""
+    if name in ("center", "ljust", "rjust", "zfill") and args and isinstance(args[0], int) and args[0] > MAX_OUTPUT:
+        raise _too_big(f"{name}()")
+    if name == "expandtabs" and len(text) * (args[0] if args and isinstance(args[0], int) else 8) > MAX_OUTPUT:
+        raise _too_big("expandtabs()")
+    if name == "replace" and len(args) >= 2 and isinstance(args[0], str) and isinstance(args[1], str):
+        hits = text.count(args[0]) if args[0] else len(text) + 1
+        if len(text) + hits * len(args[1]) > MAX_OUTPUT:
+            raise _too_big("replace()")
+    if name in ("format", "format_map") and _FORMAT_WIDTH.search(text):
+        raise _too_big("a format width")
+
+
+class _Environment(ImmutableSandboxedEnvironment):
+    intercepted_binops = frozenset(["*", "**", "%"])
+
+    def call(__self, __context, __obj, *args: Any, **kwargs: Any) -> Any:  # noqa: N805 (Jinja's signature)
+        if isinstance(getattr(__obj, "__self__", None), str):
+            _check_str_call(__obj.__name__, __obj.__self__, args, kwargs)
+        return super().call(__context, __obj, *args, **kwargs)
+
+    def wrap_str_format(self, value: Any):
+        # Jinja wraps str.format at attribute access, before call(): check the spec here.
+        if isinstance(getattr(value, "__self__", None), str):
+            _check_str_call(getattr(value, "__name__", ""), value.__self__, (), {})
+        return super().wrap_str_format(value)
+
+    def call_binop(self, context, operator: str, left: Any, right: Any) -> Any:
+        if operator == "%":
+            if isinstance(left, str) and _FORMAT_WIDTH.search(left):
+                raise _too_big("a format width")
+            return left % right
+        if operator == "**":
+            if isinstance(right, (int, float)) and abs(right) > 100:
+                raise TemplateFailed("an exponent above 100 is not allowed")
+            return left**right
+        for seq, count in ((left, right), (right, left)):
+            if isinstance(seq, (str, list, tuple)) and isinstance(count, int):
+                if len(seq) * max(count, 0) > MAX_OUTPUT:
+                    raise TemplateFailed(f"a repeated value may not exceed {MAX_OUTPUT} characters")
+        return left * right
+
+
+_env = _Environment(undefined=StrictUndefined, autoescape=False, keep_trailing_newline=True)
+
+
+def _checked_filter(name: str):
+    original = _env.filters[name]
+
+    def checked(value: Any, *args: Any, **kwargs: Any) -> Any:
+        text = str(value)
+        if name == "center":
+            _check_str_call("center", text, args or (kwargs.get("width", 80),), {})
+        elif name == "replace":
+            _check_str_call("replace", text, tuple(str(a) for a in args[:2]), {})
+        elif name == "indent":
+            width = args[0] if args else kwargs.get("width", 4)
+            if isinstance(width, int) and width * (text.count("\n") + 1) + len(text) > MAX_OUTPUT:
+                raise _too_big("indent")
+        elif name == "format" and _FORMAT_WIDTH.search(text):
+            raise _too_big("a format width")
+        return original(value, *args, **kwargs)
+
+    return checked
+
+
+# Filters that can turn a short input into a huge string are checked before they run.
+for _name in ("center", "replace", "indent", "format"):
+    _env.filters[_name] = _checked_filter(_name)
+# lipsum, cycler and joiner are of no use in node settings; keep the surface small.
+_env.globals = {"dict": dict, "namespace": _env.globals["namespace"]}
+
+
+def _range_for(budget: _Budget):
+    def safe_range(*args: int) -> range:
+        items = range(*args)
+        budget.range_items += len(items)
+        if len(items) > MAX_RANGE or budget.range_items > MAX_RANGE_TOTAL:
+            raise TemplateFailed(f"range() is limited to {MAX_RANGE} items ({MAX_RANGE_TOTAL} per template)")
+        return items
+
+    return safe_range
+
+
+def _tracer(budget: _Budget):
+    """A trace function that stops template code running past the deadline.
+
+    Only frames of compiled templates are traced line by line; other frames pay one call.
+    """
+
+    def local(frame, event, arg):
+        if event == "line" and time.monotonic() > budget.deadline:
+            raise TemplateFailed(f"the template ran longer than {MAX_SECONDS} s")
+        return local
+
+    def global_(frame, event, arg):
+        if frame.f_code.co_filename == "<template>":
+            return local
+        return None
+
+    return global_
+
+
+def _guarded(func, budget: _Budget):
+    previous = sys.gettrace()
+    sys.settrace(_tracer(budget))
+    try:
+        return func()
+    except TemplateFailed:
+        raise
+    except TemplateError as exc:
+        raise TemplateFailed(str(exc.message or exc)) from exc
+    except (ArithmeticError, TypeError, ValueError, LookupError, AttributeError, RecursionError) as exc:
+        raise TemplateFailed(f"{type(exc).__name__}: {exc}") from exc
+    finally:
+        sys.settrace(previous)
+
+
+def _check_source(source: str) -> None:
+    if len(source) > MAX_SOURCE:
+        raise TemplateFailed(f"a template is limited to {MAX_SOURCE} characters")
+
+
+def _json_safe(value: Any) -> Any:
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return value
+    if isinstance(value, (dict, list, tuple)):
+        try:
+            return json.loads(json.dumps(value, default=str))
+        except (TypeError, ValueError):
+            return str(value)
+    return str(value)
+
+
+def render_string(source: str, ctx: dict[str, Any]) -> Any:
+    """Render one template string; a lone `{{ expression }}` keeps its native JSON type."""
+    _check_source(source)
+    if "{" not in source:
+        return source  # most settings are plain text; skip the compiler
+    match = _SINGLE_EXPRESSION.match(source)
+    if match:
+        return _json_safe(evaluate(match.group("expr"), ctx))
+    budget = _Budget()
+
+    def render() -> str:
+        template = _env.from_string(source)
+        parts, size = [], 0
+        for chunk in template.generate({**ctx, "range": _range_for(budget)}):
+            size += len(chunk)
+            if size > MAX_OUTPUT:
+                raise TemplateFailed(f"the rendered text is longer than {MAX_OUTPUT} characters")
+            parts.append(chunk)
+        return "".join(parts)
+
+    return _guarded(render, budget)
+
+
+def render_value(value: Any, ctx: dict[str, Any], _depth: int = 0) -> Any:
+    """Render every string in a JSON value (keys stay as written)."""
+    if _depth > MAX_DEPTH:
+        raise TemplateFailed(f"values nest deeper than {MAX_DEPTH} levels")
+    if isinstance(value, str):
+        return render_string(value, ctx)
+    if isinstance(value, dict):
+        return {k: render_value(v, ctx, _depth + 1) for k, v in value.items()}
+    if isinstance(value, list):
+        return [render_value(v, ctx, _depth + 1) for v in value]
+    return value
+
+
+def render_text(source: str, ctx: dict[str, Any]) -> str:
+    """Render a template that must produce text (a message, a subject)."""
+    value = render_string(source, ctx)
+    return value if isinstance(value, str) else json.dumps(value) if isinstance(value, (dict, list)) else str(value)
+
+
+def evaluate(expression: str, ctx: dict[str, Any]) -> Any:
+    """Evaluate a Jinja2 expression (a condition, a value) in the sandbox."""
+    _check_source(expression)
+    budget = _Budget()
+
+    def run() -> Any:
+        compiled = _env.compile_expression(expression, undefined_to_none=False)
+        return compiled(**{**ctx, "range": _range_for(budget)})
+
+    result = _guarded(run, budget)
+    if isinstance(result, StrictUndefined):
+        # The same message rendering would give: "'dict object' has no attribute 'x'".
+        raise TemplateFailed(getattr(result, "_undefined_message", None) or f"{expression.strip()!r} is undefined")
+    return result
+
+
+def syntax_errors(value: Any, *, expression: bool = False) -> list[str]:
+    """Compile (without rendering) every template in a config value; for save-time checks."""
+    if isinstance(value, dict):
+        return [m for v in value.values() for m in syntax_errors(v)]
+    if isinstance(value, list):
+        return [m for v in value for m in syntax_errors(v)]
+    if not isinstance(value, str):
+        return []
+    try:
+        _check_source(value)
+        if expression:
+            _env.compile_expression(value)
+        else:
+            _env.from_string(value)
+    except TemplateFailed as exc:
+        return [str(exc)]
+    except TemplateError as exc:
+        return [f"template error: {exc}"]
+    return []
