@@ -20,8 +20,7 @@ window.Live = (function () {
     box.appendChild(p);
   }
 
-  function post(form, submitter) {
-    var data = submitter ? new FormData(form, submitter) : new FormData(form);
+  function post(form, data) {
     return fetch(form.action, {
       method: "POST",
       body: data,
@@ -86,9 +85,11 @@ window.Live = (function () {
       var form = event.target;
       if (!form.classList.contains("js-action")) return;
       event.preventDefault();
+      // Read the form (with the pressed button's name=value) before disabling its buttons.
+      var data = event.submitter ? new FormData(form, event.submitter) : new FormData(form);
       var buttons = form.querySelectorAll("button");
       buttons.forEach(function (b) { b.disabled = true; });
-      post(form, event.submitter).then(function (result) {
+      post(form, data).then(function (result) {
         buttons.forEach(function (b) { b.disabled = false; });
         if (!result.ok) {
           notice(result.body.detail || "That did not work.", "error");
