@@ -147,3 +147,15 @@ def test_csrf_is_enforced_on_every_console_action(agent, ticket):
     answer = client.post(url(ticket, "resolve"), {"note": "ok"}, HTTP_X_CSRFTOKEN=token, **JSON)
     assert answer.status_code == 200
     assert Ticket.objects.get(pk=ticket.pk).status == "closed"
+
+
+def test_the_queue_costs_the_same_queries_however_many_tickets(client, agent, bot,
+                                                               django_assert_max_num_queries):
+    client.force_login(agent)
+    open_ticket(bot)
+    with django_assert_max_num_queries(12) as few:
+        client.get("/inbox/")
+    for _ in range(5):
+        open_ticket(bot)
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        assert len(client.get("/inbox/").context["tickets"]) == 6
