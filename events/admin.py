@@ -16,8 +16,9 @@ from flows.models import Flow
 class EventAdmin(admin.ModelAdmin):
     """The event hub: every bot's catalogue, by category, with its Active state."""
 
-    list_display = ["key", "name", "bot", "category", "state", "flows_started"]
-    list_filter = ["bot", "category", "is_active"]
+    list_display = ["category", "key", "name", "state", "flows_started", "bot"]
+    list_display_links = ["key"]
+    list_filter = ["category", "is_active", "bot"]
     search_fields = ["key", "name"]
     ordering = ["bot", "category", "key"]
     actions = ["activate", "deactivate"]

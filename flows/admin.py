@@ -7,10 +7,12 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.views.decorators.http import require_POST
 
-from flows import graph, services
+from flows import diagram, graph, services
 from flows.admin_forms import EdgeFormSet, ImportFlowForm
-from flows.models import Edge, Flow, FlowRun, Node, RunStep
+from flows.models import Edge, Flow, FlowRun, Node
 from studio.errors import ServiceError
+
+RECENT_RUNS = 10
 
 
 class NodeInline(admin.TabularInline):
@@ -34,15 +36,22 @@ class EdgeInline(admin.TabularInline):
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
 
+def _json_download(data, filename: str) -> HttpResponse:
+    response = HttpResponse(json.dumps(data, indent=2), content_type="application/json")
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
 @admin.register(Flow)
 class FlowAdmin(admin.ModelAdmin):
+    """A flow's page draws its graph (mermaid), lists its recent runs, imports and exports JSON."""
+
     list_display = ["name", "bot", "trigger_type", "trigger_event", "is_active", "updated_at"]
     list_filter = ["bot", "trigger_type", "is_active"]
     search_fields = ["name"]
     inlines = [NodeInline, EdgeInline]
     actions = ["export_json"]
     change_list_template = "admin/flows/flow/change_list.html"
-    change_form_template = "admin/flows/flow/change_form.html"
 
     def _create_formsets(self, request, obj, change):
         formsets, inline_instances = super()._create_formsets(request, obj, change)
@@ -51,6 +60,17 @@ class FlowAdmin(admin.ModelAdmin):
             if isinstance(formset, EdgeFormSet):
                 formset.node_formset, formset.flow = node_formset, obj
         return formsets, inline_instances
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        flow = self.get_object(request, object_id)
+        if flow is not None:
+            extra_context = {
+                **(extra_context or {}),
+                "flow_diagram": diagram.mermaid_flowchart(flow),
+                "flow_edges": diagram.edge_descriptions(flow),
+                "recent_runs": flow.runs.order_by("-created_at", "-id")[:RECENT_RUNS],
+            }
+        return super().change_view(request, object_id, form_url, extra_context)
 
     def get_urls(self):
         view = self.admin_site.admin_view
@@ -83,42 +103,35 @@ class FlowAdmin(admin.ModelAdmin):
         return _json_download(flows[0] if len(flows) == 1 else flows, "flows.json")
 
 
-def _json_download(data, filename: str) -> HttpResponse:
-    response = HttpResponse(json.dumps(data, indent=2), content_type="application/json")
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    return response
-
-
-class RunStepInline(admin.TabularInline):
-    model = RunStep
-    extra = 0
-    fields = ["seq", "node_key", "node_type", "port", "started_at", "duration_ms", "output", "error"]
-    readonly_fields = fields
-    can_delete = False
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-
 @admin.register(FlowRun)
 class FlowRunAdmin(admin.ModelAdmin):
+    """A run's page shows its steps as a timeline (the change_form template) and Replay."""
+
     list_display = ["id", "flow", "status", "trigger", "ticket", "created_at", "finished_at"]
     list_filter = ["status", "trigger", "flow__bot", "flow"]
     list_select_related = ["flow"]
     readonly_fields = [f.name for f in FlowRun._meta.fields]
-    inlines = [RunStepInline]
     actions = ["replay"]
     change_form_template = "admin/flows/flowrun/change_form.html"
 
     def has_add_permission(self, request):
         return False
 
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        run = self.get_object(request, object_id)
+        if run is not None:
+            steps = list(run.steps.order_by("seq"))
+            for step in steps:
+                step.output_json = json.dumps(step.output, indent=2, ensure_ascii=False, default=str)
+            extra_context = {**(extra_context or {}), "steps": steps}
+        return super().change_view(request, object_id, form_url, extra_context)
+
     def get_urls(self):
         replay = self.admin_site.admin_view(require_POST(self.replay_view))
         return [path("<int:pk>/replay/", replay, name="flows_flowrun_replay"), *super().get_urls()]
 
     def replay_view(self, request: HttpRequest, pk: int):
-        run = get_object_or_404(FlowRun, pk=pk)
+        run = get_object_or_404(self.get_queryset(request), pk=pk)
         if not self.has_change_permission(request, run):
             return HttpResponse(status=403)
         self._replay_one(request, run)

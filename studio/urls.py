@@ -1,6 +1,7 @@
 from django.contrib import admin
 from django.urls import include, path
 
+from inbox.urls import chat_patterns
 from studio import views
 
 urlpatterns = [
@@ -9,4 +10,6 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("accounts/", include("django.contrib.auth.urls")),
     path("api/", include("api.urls")),
+    path("inbox/", include("inbox.urls")),
+    path("chat/", include(chat_patterns)),
 ]

@@ -33,6 +33,8 @@ class Command(BaseCommand):
         self.stdout.write(f"  admin   / {DEMO_PASSWORD}   (studio admin)")
         self.stdout.write(f"  alice   / {DEMO_PASSWORD}   (agent of {bot.name}, billing)")
         self.stdout.write(f"  bob     / {DEMO_PASSWORD}   (agent of {bot.name}, technical)")
+        self.stdout.write("Agent console: http://127.0.0.1:8000/inbox/")
+        self.stdout.write(f"Customer chat: http://127.0.0.1:8000/chat/{bot.pk}/")
 
     def _create(self) -> Bot:
         bot = studio.create_bot("Acme Support", csat={"enabled": True, "expires_after_minutes": 60})

@@ -1,0 +1,136 @@
+"""The agent console: the queue of my bots' tickets and a ticket's page.
+
+Views validate, authorize through inbox.queries.ticket_for and call inbox.services. Every
+action answers JSON to the page's fetch() (Accept: application/json) and redirects with a
+message otherwise, so the forms also work without JavaScript.
+"""
+
+from __future__ import annotations
+
+from functools import wraps
+from typing import Callable
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_POST
+
+from inbox import queries, services
+from inbox.models import Ticket
+from studio.errors import ServiceError
+
+
+def agent_required(view: Callable) -> Callable:
+    @login_required
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        if not queries.can_use_console(request.user):
+            raise PermissionDenied("The console is for agents and studio admins.")
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
+def wants_json(request: HttpRequest) -> bool:
+    return "application/json" in request.headers.get("Accept", "")
+
+
+def _after(request: HttpRequest) -> int:
+    try:
+        return max(int(request.GET.get("after", 0)), 0)
+    except ValueError:
+        return 0
+
+
+@require_GET
+@agent_required
+def queue_view(request: HttpRequest) -> HttpResponse:
+    tab = request.GET.get("tab", "open")
+    if tab not in queries.QUEUE_TABS:
+        tab = "open"
+    return render(request, "inbox/queue.html", {
+        "tab": tab,
+        "tabs": queries.QUEUE_TABS,
+        "tab_label": queries.QUEUE_TABS[tab],
+        "tickets": queries.queue(request.user, tab),
+    })
+
+
+@require_GET
+@agent_required
+def ticket_view(request: HttpRequest, pk: int) -> HttpResponse:
+    ticket = queries.ticket_for(request.user, pk)
+    transcript = queries.messages_after(ticket.conversation)
+    return render(request, "inbox/ticket.html", {
+        "ticket": ticket,
+        "customer": ticket.conversation.customer,
+        "transcript": transcript,
+        "last_message_id": transcript[-1]["id"] if transcript else 0,
+        "state": queries.ticket_state(ticket, request.user),
+    })
+
+
+@require_GET
+@agent_required
+def ticket_state_view(request: HttpRequest, pk: int) -> JsonResponse:
+    ticket = queries.ticket_for(request.user, pk)
+    return JsonResponse({
+        "ticket": queries.ticket_state(ticket, request.user),
+        "messages": queries.messages_after(ticket.conversation, _after(request)),
+    })
+
+
+def _act(request: HttpRequest, ticket: Ticket, action: Callable[[], str]) -> HttpResponse:
+    """Run a service call; answer its refusal's message, or the ticket's new state."""
+    try:
+        done = action()
+    except ServiceError as exc:
+        if wants_json(request):
+            return JsonResponse({"detail": exc.message}, status=exc.status_code)
+        messages.error(request, exc.message)
+    else:
+        if wants_json(request):
+            return JsonResponse({"detail": done, "ticket": queries.ticket_state(ticket, request.user)})
+        messages.success(request, done)
+    return redirect(reverse("inbox:ticket", args=[ticket.pk]))
+
+
+@require_POST
+@agent_required
+def take_view(request: HttpRequest, pk: int) -> HttpResponse:
+    ticket = queries.ticket_for(request.user, pk)
+
+    def take() -> str:
+        services.assign_ticket(ticket, request.user, by=request.user)
+        return f"Ticket {ticket.pk} is yours."
+
+    return _act(request, ticket, take)
+
+
+@require_POST
+@agent_required
+def reply_view(request: HttpRequest, pk: int) -> HttpResponse:
+    ticket = queries.ticket_for(request.user, pk)
+
+    def reply() -> str:
+        services.reply_to_ticket(ticket, request.user, request.POST.get("text", ""))
+        return "Reply sent."
+
+    return _act(request, ticket, reply)
+
+
+@require_POST
+@agent_required
+def resolve_view(request: HttpRequest, pk: int) -> HttpResponse:
+    ticket = queries.ticket_for(request.user, pk)
+
+    def resolve() -> str:
+        resolved = services.resolve_ticket(ticket, request.user, note=request.POST.get("note", ""))
+        if resolved.status == Ticket.Status.PENDING_CSAT:
+            return f"Ticket {ticket.pk} is resolved and waits for the customer's rating."
+        return f"Ticket {ticket.pk} is closed."
+
+    return _act(request, ticket, resolve)

@@ -1,0 +1,26 @@
+from django.urls import path
+
+from inbox import chat, console
+
+app_name = "inbox"
+
+urlpatterns = [
+    path("", console.queue_view, name="queue"),
+    path("tickets/<int:pk>/", console.ticket_view, name="ticket"),
+    path("tickets/<int:pk>/state/", console.ticket_state_view, name="ticket_state"),
+    path("tickets/<int:pk>/take/", console.take_view, name="take"),
+    path("tickets/<int:pk>/reply/", console.reply_view, name="reply"),
+    path("tickets/<int:pk>/resolve/", console.resolve_view, name="resolve"),
+]
+
+# Included at /chat/ under the namespace "chat".
+chat_patterns = (
+    [
+        path("<int:bot_id>/", chat.start_view, name="start"),
+        path("c/<str:token>/", chat.conversation_view, name="conversation"),
+        path("c/<str:token>/state/", chat.state_view, name="state"),
+        path("c/<str:token>/messages/", chat.message_view, name="message"),
+        path("c/<str:token>/csat/", chat.csat_view, name="csat"),
+    ],
+    "chat",
+)
