@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= 8000
 
-.PHONY: run test install install-test migrate lint clean
+.PHONY: run test install install-test migrate lint clean screenshots
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -32,3 +32,7 @@ test: install-test
 
 clean:
 	rm -rf var/ .pytest_cache
+
+# Re-take the screenshots the README shows (docs/screenshots/).
+screenshots: install-test
+	SCREENSHOTS_DIR=docs/screenshots $(BIN)/python -m pytest tests/browser

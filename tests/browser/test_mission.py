@@ -20,11 +20,26 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
 def ticket_closed_flow(bot):
+    """Billing tickets go to the CRM table; every customer gets a promotional message."""
     return graph.save_flow(bot=bot, data={
-        "name": "Thank the customer", "trigger": {"type": "event", "event": "ticket-closed"},
-        "nodes": [{"key": "start", "type": "start", "config": {}},
-                  {"key": "done", "type": "end", "config": {}}],
-        "edges": [{"source": "start", "port": "next", "target": "done"}],
+        "name": "Billing to CRM and promo", "trigger": {"type": "event", "event": "ticket-closed"},
+        "nodes": [
+            {"key": "start", "type": "start", "config": {}},
+            {"key": "is_billing", "type": "condition", "config": {"expression": "event.ticket.category == 'billing'"}},
+            {"key": "crm", "type": "database", "config": {
+                "table": "crm", "operation": "upsert", "key": {"ticket": "{{ event.ticket.id }}"},
+                "values": {"rating": "{{ event.csat.rating }}", "subject": "{{ event.ticket.subject }}"}}},
+            {"key": "promo", "type": "send_message", "config": {
+                "text": "Thanks {{ event.customer.name }}! Here is 20% off your next order: SAVE20"}},
+            {"key": "done", "type": "end", "config": {}},
+        ],
+        "edges": [
+            {"source": "start", "port": "next", "target": "is_billing"},
+            {"source": "is_billing", "port": "true", "target": "crm"},
+            {"source": "is_billing", "port": "false", "target": "promo"},
+            {"source": "crm", "port": "success", "target": "promo"},
+            {"source": "promo", "port": "next", "target": "done"},
+        ],
     })
 
 
@@ -103,13 +118,20 @@ def test_resolve_rate_and_the_ticket_closed_flow_runs(live_server, new_page, adm
     # The ticket-closed flow ran; the admin sees its graph, the run and the dashboard.
     run = FlowRun.objects.get(flow=flow)
     assert (run.status, run.trigger, run.ticket_id) == ("succeeded", "event", ticket.pk)
+    # The flow's promotional message reaches the customer's open chat page.
+    expect(chat.locator("#transcript")).to_contain_text("20% off your next order", timeout=8_000)
     admin.goto(f"{base}/admin/flows/flow/{flow.pk}/change/")
     expect(admin.locator("#flow-graph svg")).to_be_visible()
     expect(admin.locator("#flow-graph")).to_have_attribute("data-rendered", "true")
-    expect(admin.locator("#flow-graph svg")).to_contain_text("next")
+    expect(admin.locator("#flow-graph svg")).to_contain_text("is_billing")
     screenshot(admin, "flow-graph.png")
     admin.get_by_role("link", name=f"Run {run.pk}").click()
     expect(admin.locator("#run-status")).to_have_text("Succeeded")
+    timeline = admin.locator("#run-timeline > li")
+    expect(timeline).to_have_count(5)
+    expect(timeline.nth(1)).to_contain_text("is_billing")
+    expect(timeline.nth(1)).to_contain_text("true")
+    expect(timeline.nth(2)).to_contain_text("crm")
     screenshot(admin, "run.png")
     admin.goto(f"{base}/admin/")
     expect(admin.locator("#dash-succeeded")).to_have_text("1")

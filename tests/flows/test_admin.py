@@ -103,7 +103,7 @@ def test_a_failed_run_has_a_replay_button(staff, bot, django_capture_on_commit_c
         run = services.start_run(flow, trigger="manual")
     run.refresh_from_db()
     page = staff.get(reverse("admin:flows_flowrun_change", args=[run.pk])).content.decode()
-    assert "Status: Failed" in page and "has no attribute" in page
+    assert "run-status run-failed\">Failed<" in page and "has no attribute" in page
     assert 'id="replay-run"' in page
     FlowRun.objects.filter(pk=run.pk).update(vars={"ready": True})
     with django_capture_on_commit_callbacks(execute=True):
