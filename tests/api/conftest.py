@@ -66,3 +66,10 @@ def contract_node_types(monkeypatch):
         stand_in = NodeType(name="api_call", label="API call", ports=("success", "failure"),
                             config_schema=API_CALL_CONFIG_SCHEMA, execute=cannot_run)
         monkeypatch.setitem(nodes.registry(), "api_call", stand_in)
+
+
+@pytest.fixture(autouse=True)
+def _skip_until_the_engine_lands(request):
+    """needs_engine tests run once the engine branch provides the api_call node type."""
+    if request.node.get_closest_marker("needs_engine") and nodes.get("api_call") is None:
+        pytest.skip("needs the flow engine (api_call node type), built on another branch")
