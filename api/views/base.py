@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from rest_framework import mixins, viewsets
+from rest_framework import viewsets
 
 from api.permissions import IsAgentOrStudioAdmin, IsStudioAdmin, scoped
 
@@ -29,5 +29,3 @@ class InboxViewSet(viewsets.GenericViewSet):
             return queryset
         return scoped(queryset, self.request.user)
 
-
-__all__ = ["AdminViewSet", "InboxViewSet", "mixins"]
