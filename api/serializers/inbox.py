@@ -1,0 +1,119 @@
+from __future__ import annotations
+
+from django.contrib.auth.models import User
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from api.fields import StrictCharField, StrictIntegerField, StrictPrimaryKeyField
+from inbox.models import Conversation, CSATResponse, Customer, Message, Ticket
+from studio.models import Bot
+
+
+class ScopedPrimaryKeyField(StrictPrimaryKeyField):
+    """A related row the requesting user may see (the view's `scoped()` rule)."""
+
+    def __init__(self, scope, **kwargs):
+        self.scope = scope
+        super().__init__(**kwargs)
+
+    def get_queryset(self):
+        from api.permissions import scoped
+
+        return scoped(super().get_queryset(), self.context["request"].user, self.scope)
+
+
+# --- Conversations and messages -----------------------------------------------------------
+
+
+class CustomerSerializer(serializers.ModelSerializer):
+    name = StrictCharField(max_length=120, required=False, allow_blank=True)
+    email = serializers.EmailField(max_length=254, required=False, allow_blank=True)
+    external_id = StrictCharField(max_length=120, required=False, allow_blank=True)
+
+    class Meta:
+        model = Customer
+        fields = ["id", "name", "email", "external_id"]
+        read_only_fields = ["id"]
+
+
+class ConversationSerializer(serializers.ModelSerializer):
+    bot = ScopedPrimaryKeyField("id", queryset=Bot.objects.all())
+    customer = CustomerSerializer(required=False)
+    channel = StrictCharField(max_length=30, required=False, default="web")
+
+    class Meta:
+        model = Conversation
+        fields = ["id", "bot", "customer", "channel", "status", "started_at"]
+        read_only_fields = ["id", "status", "started_at"]
+
+
+class MessageSerializer(serializers.ModelSerializer):
+    text = StrictCharField(max_length=4000)
+
+    class Meta:
+        model = Message
+        fields = ["id", "sender", "text", "created_at"]
+        read_only_fields = ["id", "sender", "created_at"]
+
+
+# --- Tickets ------------------------------------------------------------------------------
+
+
+class CSATSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = CSATResponse
+        fields = ["rating", "comment", "submitted_at"]
+        read_only_fields = fields
+
+
+class TicketSerializer(serializers.ModelSerializer):
+    conversation = ScopedPrimaryKeyField("bot_id", queryset=Conversation.objects.all())
+    subject = StrictCharField(max_length=200)
+    category = StrictCharField(max_length=60, required=False, allow_blank=True, default="")
+    priority = serializers.ChoiceField(choices=Ticket.Priority.choices, default=Ticket.Priority.NORMAL)
+    group = StrictCharField(max_length=60, required=False, allow_blank=True, default="")
+    csat = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Ticket
+        fields = [
+            "id", "bot", "conversation", "subject", "category", "priority", "group", "status",
+            "assignee", "resolution_note", "created_at", "assigned_at", "resolved_at", "closed_at",
+            "csat",
+        ]
+        read_only_fields = [
+            "id", "bot", "status", "assignee", "resolution_note", "created_at", "assigned_at",
+            "resolved_at", "closed_at",
+        ]
+
+    @extend_schema_field(CSATSerializer(allow_null=True))
+    def get_csat(self, ticket):
+        try:
+            response = ticket.csat_response
+        except CSATResponse.DoesNotExist:
+            return None
+        return CSATSerializer(response).data
+
+
+class AssignSerializer(serializers.Serializer):
+    agent = StrictPrimaryKeyField(queryset=User.objects.all(), help_text="The agent's user id.")
+
+
+class ReplySerializer(serializers.Serializer):
+    text = StrictCharField(max_length=4000)
+
+
+class ResolveSerializer(serializers.Serializer):
+    note = StrictCharField(required=False, allow_blank=True, max_length=5000, default="")
+
+
+class RatingSerializer(serializers.Serializer):
+    rating = StrictIntegerField(min_value=1, max_value=10, help_text="1 to the bot's CSAT scale.")
+    comment = StrictCharField(required=False, allow_blank=True, max_length=2000, default="")
+
+
+class RatingResultSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = CSATResponse
+        fields = ["ticket", "rating", "scale", "comment", "submitted_at"]
+        read_only_fields = fields

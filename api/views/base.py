@@ -1,0 +1,31 @@
+"""What every resource view shares: auth classes come from settings, errors from api.errors."""
+
+from __future__ import annotations
+
+from rest_framework import viewsets
+
+from api.permissions import IsAgentOrStudioAdmin, IsStudioAdmin, scoped
+
+
+class AdminViewSet(viewsets.GenericViewSet):
+    """Studio admins only: bots, agents, flows, events and runs."""
+
+    permission_classes = [IsStudioAdmin]
+    lookup_value_regex = r"[0-9]+"
+
+
+class InboxViewSet(viewsets.GenericViewSet):
+    """Agents and studio admins, each seeing the rows of their own bots only.
+
+    The one place the access rule is applied: another bot's ticket is simply not found (404).
+    """
+
+    permission_classes = [IsAgentOrStudioAdmin]
+    lookup_value_regex = r"[0-9]+"
+
+    def get_queryset(self):
+        queryset = super().get_queryset()
+        if getattr(self, "swagger_fake_view", False):  # schema generation: no user
+            return queryset
+        return scoped(queryset, self.request.user)
+

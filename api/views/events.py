@@ -1,0 +1,76 @@
+from __future__ import annotations
+
+from drf_spectacular.utils import extend_schema, extend_schema_view
+from rest_framework import mixins, status
+from rest_framework.decorators import action
+from rest_framework.response import Response
+
+from api.filters import EventFilter, EventOccurrenceFilter
+from api.serializers.common import ERRORS
+from api.serializers.events import (
+    CustomEventSerializer,
+    EmitSerializer,
+    EmittedSerializer,
+    EventOccurrenceSerializer,
+    EventSerializer,
+)
+from api.views.base import AdminViewSet
+from events import services as events
+from events.models import Event, EventOccurrence
+
+
+@extend_schema_view(
+    list=extend_schema(summary="List events (the catalogue of each bot and custom events)",
+                       responses={200: EventSerializer(many=True), **ERRORS}),
+    retrieve=extend_schema(summary="Get an event", responses={200: EventSerializer, **ERRORS}),
+)
+class EventViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, AdminViewSet):
+    queryset = Event.objects.all()
+    serializer_class = EventSerializer
+    filterset_class = EventFilter
+
+    @extend_schema(summary="Create a custom event", request=CustomEventSerializer,
+                   responses={201: EventSerializer, **ERRORS})
+    def create(self, request):
+        data = self._valid(CustomEventSerializer, request)
+        event = events.create_custom_event(**data)
+        return Response(EventSerializer(event).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(summary="Activate: the event starts the flows it triggers", request=None,
+                   responses={200: EventSerializer, **ERRORS})
+    @action(detail=True, methods=["post"])
+    def activate(self, request, pk=None):
+        return Response(EventSerializer(events.set_active(self.get_object(), True)).data)
+
+    @extend_schema(summary="Deactivate: the event is recorded as skipped and starts nothing",
+                   request=None, responses={200: EventSerializer, **ERRORS})
+    @action(detail=True, methods=["post"])
+    def deactivate(self, request, pk=None):
+        return Response(EventSerializer(events.set_active(self.get_object(), False)).data)
+
+    @extend_schema(summary="Emit the event with a payload", request=EmitSerializer,
+                   responses={202: EmittedSerializer, **ERRORS})
+    @action(detail=True, methods=["post"])
+    def emit(self, request, pk=None):
+        event = self.get_object()
+        data = self._valid(EmitSerializer, request)
+        occurrence = events.emit(event.bot, event.key, data["payload"])
+        runs = sorted(occurrence.runs.values_list("pk", flat=True))
+        return Response({"occurrence": occurrence.pk, "runs": runs}, status=status.HTTP_202_ACCEPTED)
+
+    def _valid(self, serializer_class, request) -> dict:
+        serializer = serializer_class(data=request.data, context=self.get_serializer_context())
+        serializer.is_valid(raise_exception=True)
+        return serializer.validated_data
+
+
+@extend_schema_view(
+    list=extend_schema(summary="List event occurrences (what each emission carried and started)",
+                       responses={200: EventOccurrenceSerializer(many=True), **ERRORS}),
+    retrieve=extend_schema(summary="Get an event occurrence",
+                           responses={200: EventOccurrenceSerializer, **ERRORS}),
+)
+class EventOccurrenceViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, AdminViewSet):
+    queryset = EventOccurrence.objects.prefetch_related("runs")
+    serializer_class = EventOccurrenceSerializer
+    filterset_class = EventOccurrenceFilter

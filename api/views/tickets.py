@@ -1,0 +1,87 @@
+from __future__ import annotations
+
+from drf_spectacular.utils import extend_schema, extend_schema_view
+from rest_framework import mixins, status
+from rest_framework.decorators import action
+from rest_framework.response import Response
+
+from api.filters import TicketFilter
+from api.serializers.common import ERRORS, WITH_CONFLICT
+from api.serializers.inbox import (
+    AssignSerializer,
+    MessageSerializer,
+    RatingResultSerializer,
+    RatingSerializer,
+    ReplySerializer,
+    ResolveSerializer,
+    TicketSerializer,
+)
+from api.views.base import InboxViewSet
+from inbox import services as inbox
+from inbox.models import Ticket
+
+
+@extend_schema_view(
+    list=extend_schema(summary="List tickets", responses={200: TicketSerializer(many=True), **ERRORS}),
+    retrieve=extend_schema(summary="Get a ticket", responses={200: TicketSerializer, **ERRORS}),
+)
+class TicketViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, InboxViewSet):
+    queryset = Ticket.objects.select_related("csat_response")
+    serializer_class = TicketSerializer
+    filterset_class = TicketFilter
+
+    def _valid(self, serializer_class) -> dict:
+        serializer = serializer_class(data=self.request.data, context=self.get_serializer_context())
+        serializer.is_valid(raise_exception=True)
+        return serializer.validated_data
+
+    def _ticket(self, ticket, code=status.HTTP_200_OK) -> Response:
+        ticket = self.get_queryset().get(pk=ticket.pk)
+        return Response(TicketSerializer(ticket, context=self.get_serializer_context()).data, status=code)
+
+    @extend_schema(summary="Raise a ticket on a conversation", responses={201: TicketSerializer, **ERRORS})
+    def create(self, request):
+        data = self._valid(TicketSerializer)
+        ticket = inbox.raise_ticket(
+            data["conversation"], subject=data["subject"], category=data["category"],
+            priority=data["priority"], group=data["group"],
+        )
+        return self._ticket(ticket, status.HTTP_201_CREATED)
+
+    @extend_schema(summary="Assign the ticket to an agent of its bot", request=AssignSerializer,
+                   responses={200: TicketSerializer, **WITH_CONFLICT})
+    @action(detail=True, methods=["post"])
+    def assign(self, request, pk=None):
+        ticket = self.get_object()
+        data = self._valid(AssignSerializer)
+        return self._ticket(inbox.assign_ticket(ticket, data["agent"], by=request.user))
+
+    @extend_schema(summary="Reply to the customer as the agent", request=ReplySerializer,
+                   responses={201: MessageSerializer, **WITH_CONFLICT})
+    @action(detail=True, methods=["post"])
+    def reply(self, request, pk=None):
+        ticket = self.get_object()
+        data = self._valid(ReplySerializer)
+        message = inbox.reply_to_ticket(ticket, request.user, data["text"])
+        return Response(MessageSerializer(message).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(
+        summary="Resolve the ticket",
+        description="Closes it, or moves it to pending_csat when the bot's CSAT is on. "
+                    "A ticket already pending_csat or closed gives 409 and nothing runs again.",
+        request=ResolveSerializer, responses={200: TicketSerializer, **WITH_CONFLICT},
+    )
+    @action(detail=True, methods=["post"])
+    def resolve(self, request, pk=None):
+        ticket = self.get_object()
+        data = self._valid(ResolveSerializer)
+        return self._ticket(inbox.resolve_ticket(ticket, request.user, note=data["note"]))
+
+    @extend_schema(summary="Record the customer's CSAT rating (closes a pending_csat ticket)",
+                   request=RatingSerializer, responses={201: RatingResultSerializer, **WITH_CONFLICT})
+    @action(detail=True, methods=["post"])
+    def csat(self, request, pk=None):
+        ticket = self.get_object()
+        data = self._valid(RatingSerializer)
+        response = inbox.submit_csat(ticket, data["rating"], comment=data["comment"])
+        return Response(RatingResultSerializer(response).data, status=status.HTTP_201_CREATED)

@@ -1,0 +1,83 @@
+"""List endpoints cost the same number of queries for 2 items as for 20."""
+
+from __future__ import annotations
+
+from uuid import uuid4
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from flows import graph
+from flows.models import FlowRun
+from inbox import services as inbox
+from tests.conftest import open_ticket
+
+pytestmark = pytest.mark.django_db
+
+# Token lookup, the permission check, the count and the page, plus one query per prefetch.
+MAX_QUERIES = 8
+
+
+def make_tickets(bot, agent, n):
+    for i in range(n):
+        ticket = open_ticket(bot, subject=f"T{i}")
+        if i % 2:
+            inbox.resolve_ticket(ticket, agent)
+
+
+def make_flows(bot, n):
+    for i in range(n):
+        graph.save_flow(bot=bot, data={
+            "name": f"F{i}", "nodes": [{"key": "start", "type": "start"}, {"key": "end", "type": "end"}],
+            "edges": [{"source": "start", "port": "next", "target": "end"}]})
+
+
+def make_runs(bot, n):
+    flow = graph.save_flow(bot=bot, data={"name": "R", "nodes": [{"key": "start", "type": "start"}]})
+    for _ in range(n):
+        run = FlowRun.objects.create(flow=flow, trigger="manual", status="succeeded")
+        for seq in (1, 2):
+            run.steps.create(seq=seq, node_key="start", node_type="start", port="next",
+                             started_at=timezone.now())
+
+
+def make_events(bot, n):
+    from events import services as events
+
+    for _ in range(n):
+        key = f"custom-{uuid4().hex[:12]}"
+        events.create_custom_event(bot, key, key)
+
+
+def count(client, url) -> tuple[int, int]:
+    with CaptureQueriesContext(connection) as ctx:
+        response = client.get(url)
+    assert response.status_code == 200, response.content
+    return len(ctx.captured_queries), response.json()["count"]
+
+
+@pytest.mark.parametrize("url,make,who", [
+    ("/api/tickets/", lambda bot, agent, n: make_tickets(bot, agent, n), "agent"),
+    ("/api/tickets/", lambda bot, agent, n: make_tickets(bot, agent, n), "admin"),
+    ("/api/runs/", lambda bot, agent, n: make_runs(bot, n), "admin"),
+    ("/api/flows/", lambda bot, agent, n: make_flows(bot, n), "admin"),
+    ("/api/events/?category=custom", lambda bot, agent, n: make_events(bot, n), "admin"),
+    ("/api/event-occurrences/", lambda bot, agent, n: make_tickets(bot, agent, n), "admin"),
+    ("/api/agents/", lambda bot, agent, n: [inbox.create_agent(username=uuid4().hex[:12], password="x",
+                                                               bots=[bot]) for _ in range(n)], "admin"),
+])
+def test_list_queries_do_not_grow_with_items(url, make, who, bot, agent, admin_user,
+                                            django_assert_max_num_queries):
+    from tests.api.conftest import client_for
+
+    client = client_for(admin_user if who == "admin" else agent)
+    make(bot, agent, 2)
+    with django_assert_max_num_queries(MAX_QUERIES):
+        few, few_count = count(client, url)
+    make(bot, agent, 18)
+    with django_assert_max_num_queries(MAX_QUERIES):
+        many, many_count = count(client, url)
+    assert many_count > few_count
+    assert many == few
