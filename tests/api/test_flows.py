@@ -120,7 +120,7 @@ def test_it_deletes_a_flow(admin_api, bot):
     assert not Flow.objects.exists() and not Node.objects.exists()
 
 
-def test_api_call_config_follows_the_contract(admin_api, bot, contract_node_types):
+def test_api_call_config_follows_the_contract(admin_api, bot):
     nodes = [{"key": "start", "type": "start"},
              {"key": "crm", "type": "api_call", "config": {
                  "method": "POST", "url": "http://127.0.0.1:9/hook", "headers": {"X-Source": "studio"},

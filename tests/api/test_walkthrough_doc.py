@@ -15,11 +15,8 @@ import pytest
 from tests.api import walkthrough_doc
 from tests.conftest import PASSWORD
 
-# Only the flow engine executes nodes and writes steps; until then these fields are not compared.
-ENGINE_FIELDS = frozenset({"steps"})
 
-
-def run_doc(live_server, receiver, *, ignore=frozenset()) -> dict[str, str]:
+def run_doc(live_server, receiver) -> dict[str, str]:
     steps = walkthrough_doc.steps()
     assert len(steps) >= 15, "the walk-through lost its steps"
     env = {"API": f"{live_server.url}/api", "ADMIN_PASSWORD": PASSWORD,
@@ -32,7 +29,7 @@ def run_doc(live_server, receiver, *, ignore=frozenset()) -> dict[str, str]:
         response = json.loads(result.stdout)
         if step.expected is not None:
             expected = walkthrough_doc.expected_value(step, env)
-            assert walkthrough_doc.matches(response, expected, ignore=ignore), (
+            assert walkthrough_doc.matches(response, expected), (
                 f"{where}\nexpected (subset): {json.dumps(expected)}\ngot: {json.dumps(response)}")
         for name, path in step.saves.items():
             env[name] = str(walkthrough_doc.pick(response, path))
@@ -45,14 +42,9 @@ def receiver(httpserver):
     return httpserver
 
 
-def test_the_walkthrough_doc_runs(live_server, admin_user, receiver, contract_node_types):
-    env = run_doc(live_server, receiver, ignore=ENGINE_FIELDS)
-    assert {"TOKEN", "BOT", "EVENT", "FLOW", "TICKET", "RUN"} <= set(env)
-
-
-@pytest.mark.needs_engine
-def test_the_walkthrough_doc_runs_with_the_engine(live_server, admin_user, receiver):
+def test_the_walkthrough_doc_runs(live_server, admin_user, receiver):
     env = run_doc(live_server, receiver)
+    assert {"TOKEN", "BOT", "EVENT", "FLOW", "TICKET", "RUN"} <= set(env)
     calls = [json.loads(request.get_data()) for request, _ in receiver.log]
     assert [str(c["ticket"]) for c in calls] == [env["TICKET"]]
     assert str(calls[0]["rating"]) == "5"
