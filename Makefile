@@ -25,7 +25,9 @@ install-test: $(VENV)/.installed-test
 run: install
 	DEBUG=$${DEBUG:-1} $(BIN)/python manage.py migrate --noinput
 	DEBUG=$${DEBUG:-1} $(BIN)/python manage.py seed_demo
-	DEBUG=$${DEBUG:-1} $(BIN)/python manage.py runstudio --port $(PORT)
+	# The demo's CRM flow calls this server's /healthz, a loopback address: allowed for the demo only.
+	DEBUG=$${DEBUG:-1} OUTBOUND_ALLOWED_HOSTS=$${OUTBOUND_ALLOWED_HOSTS:-127.0.0.1,localhost} \
+		$(BIN)/python manage.py runstudio --port $(PORT)
 
 test: install-test
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
