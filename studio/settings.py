@@ -132,6 +132,12 @@ FLOW_HTTP_MAX_TOTAL_SECONDS = env_int("FLOW_HTTP_MAX_TOTAL_SECONDS", 60)
 # --- Flow runs ----------------------------------------------------------------------------
 # Nodes one execution of a run may walk before it is failed: stops loops with no waiting node.
 FLOW_MAX_STEPS = env_int("FLOW_MAX_STEPS", 200)
+# A claimed run belongs to its worker for this long after each step; past it, a re-delivered
+# task or the sweeper takes the run over (the worker is presumed dead). Keep it above the
+# longest node (an api_call's FLOW_HTTP_MAX_TOTAL_SECONDS).
+FLOW_RUN_LEASE_SECONDS = env_int("FLOW_RUN_LEASE_SECONDS", 300)
+# The sweeper re-enqueues runs left `queued` this long (their task was lost).
+FLOW_RUN_REQUEUE_AFTER_SECONDS = env_int("FLOW_RUN_REQUEUE_AFTER_SECONDS", 60)
 
 # --- Task queue ---------------------------------------------------------------------------
 REDIS_URL = env_str("REDIS_URL")
