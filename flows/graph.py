@@ -21,7 +21,7 @@ class FlowInvalid(InvalidInput):
 
 
 def _trigger_errors(trigger: Any) -> list[str]:
-    if not isinstance(trigger, dict) or trigger.get("type") not in TRIGGER_TYPES:
+    if not isinstance(trigger, dict) or not isinstance(trigger.get("type"), str) or trigger["type"] not in TRIGGER_TYPES:
         return ["trigger.type must be one of event, conversation, manual"]
     if trigger["type"] == "event":
         event = trigger.get("event")
@@ -98,6 +98,8 @@ def _edge_errors(items: Any, by_key: dict[str, Any]) -> list[str]:
 
 def validate(data: dict[str, Any]) -> None:
     """Raise FlowInvalid naming every problem; return quietly when the flow can be saved."""
+    if not isinstance(data, dict):
+        raise FlowInvalid({"flow": ["a flow must be a JSON object"]})
     errors: dict[str, list[str]] = {}
     name = data.get("name")
     if not isinstance(name, str) or not name.strip() or len(name) > 120:

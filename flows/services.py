@@ -12,7 +12,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.utils import timezone
 
 from flows.models import Flow, FlowRun
@@ -138,9 +138,14 @@ def resume_after_delay(run_id: int) -> bool:
 
 
 def claim(run_id: int) -> bool:
-    """Take a queued run for this worker. Exactly one of concurrent claimers wins."""
+    """Take a queued run for this worker. Exactly one of concurrent claimers wins.
+
+    A run still `running` past its lease is taken too: its worker died (SIGKILL, OOM, a lost
+    machine), and the task django-q2 delivers again after `retry` is the wake-up for it.
+    """
     now = timezone.now()
-    changed = FlowRun.objects.filter(pk=run_id, status=FlowRun.Status.QUEUED).update(
+    claimable = Q(status=FlowRun.Status.QUEUED) | Q(status=FlowRun.Status.RUNNING, lease_expires_at__lt=now)
+    changed = FlowRun.objects.filter(claimable, pk=run_id).update(
         status=FlowRun.Status.RUNNING,
         lease_expires_at=now + timedelta(seconds=lease_seconds()),
         attempts=F("attempts") + 1,
@@ -175,11 +180,12 @@ def sweep() -> dict[str, int]:
     stale = FlowRun.objects.filter(
         status=FlowRun.Status.RUNNING, lease_expires_at__lt=now
     ).values_list("pk", flat=True)
-    reclaimed = 0
-    for run_id in list(stale):
-        reclaimed += FlowRun.objects.filter(
+    reclaimed = [
+        run_id for run_id in list(stale)
+        if FlowRun.objects.filter(
             pk=run_id, status=FlowRun.Status.RUNNING, lease_expires_at__lt=now
         ).update(status=FlowRun.Status.QUEUED)
+    ]
     queued = list(
         FlowRun.objects.filter(
             status=FlowRun.Status.QUEUED,
@@ -193,6 +199,7 @@ def sweep() -> dict[str, int]:
     )
     for run_id in due:
         resume_after_delay(run_id)
-    for run_id in queued:
+    # A reclaimed run's task was lost with its worker: enqueue it now, however young the run.
+    for run_id in dict.fromkeys([*reclaimed, *queued]):
         enqueue(EXECUTE_TASK, run_id)
-    return {"reclaimed": reclaimed, "requeued": len(queued), "resumed": len(due)}
+    return {"reclaimed": len(reclaimed), "requeued": len(queued), "resumed": len(due)}

@@ -15,7 +15,9 @@ import sys
 import time
 from typing import Any
 
-from jinja2 import StrictUndefined, TemplateError
+from jinja2 import StrictUndefined, TemplateError, pass_eval_context
+from jinja2.compiler import CodeGenerator
+from jinja2.filters import do_join
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from flows.nodes.base import NodeError
@@ -26,6 +28,7 @@ MAX_RANGE = 1_000  # items in one range()
 MAX_RANGE_TOTAL = 10_000  # items all range() calls of one rendering may produce
 MAX_SECONDS = 1.0  # wall time of one rendering
 MAX_DEPTH = 20  # nesting of a JSON value rendered by render_value
+MAX_VALUE = 256 * 1024  # JSON size of the list or object one lone expression may produce
 
 # A string that is exactly one expression keeps its value's type ("{{ vars.n }}" -> 3, not "3"),
 # so JSON bodies and table keys carry numbers, booleans, lists and objects as such.
@@ -50,6 +53,24 @@ def _too_big(message: str) -> TemplateFailed:
     return TemplateFailed(f"{message} would exceed {MAX_OUTPUT} characters")
 
 
+def _size(value: Any) -> int:
+    """Characters a value stands for once joined or dumped: strings by length, sequences by
+    the text of their items (a list holding one 60 KB string 1,000 times is 60 MB of JSON)."""
+    if isinstance(value, str):
+        return len(value)
+    if isinstance(value, (list, tuple)):
+        return sum(len(item) if isinstance(item, str) else len(str(item)) for item in value) + len(value)
+    return len(str(value))
+
+
+def _checked_join(items: Any, separator: Any) -> list[Any]:
+    """Materialise what join() would join and refuse it before the string is built."""
+    items = list(items)
+    if _size(items) + len(str(separator)) * max(len(items) - 1, 0) > MAX_OUTPUT:
+        raise _too_big("join()")
+    return items
+
+
 def _check_str_call(name: str, text: str, args: tuple, kwargs: dict) -> None:
     """Refuse str methods whose result would be huge before they allocate it."""
     if name in ("center", "ljust", "rjust", "zfill") and args and isinstance(args[0], int) and args[0] > MAX_OUTPUT:
@@ -64,12 +85,33 @@ def _check_str_call(name: str, text: str, args: tuple, kwargs: dict) -> None:
         raise _too_big("a format width")
 
 
+class _CodeGenerator(CodeGenerator):
+    def visit_Concat(self, node, frame) -> None:
+        # `a ~ b` joins through environment.checked_concat, so a loop doubling a string
+        # (`{% set ns.s = ns.s ~ ns.s %}`) stops at MAX_OUTPUT instead of filling the memory.
+        self.write("environment.checked_concat((")
+        for arg in node.nodes:
+            self.visit(arg, frame)
+            self.write(", ")
+        self.write("))")
+
+
 class _Environment(ImmutableSandboxedEnvironment):
-    intercepted_binops = frozenset(["*", "**", "%"])
+    intercepted_binops = frozenset(["*", "**", "%", "+"])
+    code_generator_class = _CodeGenerator
+
+    @staticmethod
+    def checked_concat(parts: tuple) -> str:
+        texts = [str(part) for part in parts]
+        if sum(map(len, texts)) > MAX_OUTPUT:
+            raise _too_big("a ~ concatenation")
+        return "".join(texts)
 
     def call(__self, __context, __obj, *args: Any, **kwargs: Any) -> Any:  # noqa: N805 (Jinja's signature)
         if isinstance(getattr(__obj, "__self__", None), str):
             _check_str_call(__obj.__name__, __obj.__self__, args, kwargs)
+            if __obj.__name__ == "join" and args:
+                args = (_checked_join(args[0], __obj.__self__), *args[1:])
         return super().call(__context, __obj, *args, **kwargs)
 
     def wrap_str_format(self, value: Any):
@@ -83,13 +125,18 @@ class _Environment(ImmutableSandboxedEnvironment):
             if isinstance(left, str) and _FORMAT_WIDTH.search(left):
                 raise _too_big("a format width")
             return left % right
+        if operator == "+":
+            if isinstance(left, (str, list, tuple)) and isinstance(right, (str, list, tuple)):
+                if _size(left) + _size(right) > MAX_OUTPUT:
+                    raise _too_big("a + concatenation")
+            return left + right
         if operator == "**":
             if isinstance(right, (int, float)) and abs(right) > 100:
                 raise TemplateFailed("an exponent above 100 is not allowed")
             return left**right
         for seq, count in ((left, right), (right, left)):
             if isinstance(seq, (str, list, tuple)) and isinstance(count, int):
-                if len(seq) * max(count, 0) > MAX_OUTPUT:
+                if _size(seq) * max(count, 0) > MAX_OUTPUT:
                     raise TemplateFailed(f"a repeated value may not exceed {MAX_OUTPUT} characters")
         return left * right
 
@@ -120,6 +167,14 @@ def _checked_filter(name: str):
 # Filters that can turn a short input into a huge string are checked before they run.
 for _name in ("center", "replace", "indent", "format"):
     _env.filters[_name] = _checked_filter(_name)
+
+
+@pass_eval_context
+def _join_filter(eval_ctx, value: Any, d: str = "", attribute: Any = None) -> str:
+    return do_join(eval_ctx, _checked_join(value, d), d, attribute)
+
+
+_env.filters["join"] = _join_filter
 # lipsum, cycler and joiner are of no use in node settings; keep the surface small.
 _env.globals = {"dict": dict, "namespace": _env.globals["namespace"]}
 
@@ -175,14 +230,19 @@ def _check_source(source: str) -> None:
 
 
 def _json_safe(value: Any) -> Any:
+    if isinstance(value, str) and len(value) > MAX_OUTPUT:
+        raise TemplateFailed(f"the rendered text is longer than {MAX_OUTPUT} characters")
     if value is None or isinstance(value, (bool, int, float, str)):
         return value
     if isinstance(value, (dict, list, tuple)):
         try:
-            return json.loads(json.dumps(value, default=str))
-        except (TypeError, ValueError):
-            return str(value)
-    return str(value)
+            text = json.dumps(value, default=str)
+        except (TypeError, ValueError, RecursionError):
+            return str(value)[:MAX_OUTPUT]
+        if len(text) > MAX_VALUE:
+            raise TemplateFailed(f"the value is larger than {MAX_VALUE} characters of JSON")
+        return json.loads(text)
+    return str(value)[:MAX_OUTPUT]
 
 
 def render_string(source: str, ctx: dict[str, Any]) -> Any:

@@ -38,6 +38,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "django_q",
+    "axes",
     "studio",
     "events",
     "inbox",
@@ -54,7 +55,25 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, as django-axes asks: it answers a locked-out login with 429.
+    "axes.middleware.AxesMiddleware",
 ]
+
+# --- Login throttling (django-axes) ---------------------------------------------------------
+# Every login (admin, /accounts/login/, the API's token endpoint) goes through the axes backend:
+# after LOGIN_FAILURE_LIMIT failures from one IP address, or for one username, further tries
+# from that IP / for that username are refused with 429 for LOGIN_COOLOFF_MINUTES. A success
+# resets the count. Behind a proxy, set AXES_IPWARE_META_PRECEDENCE_ORDER (README).
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_ENABLED = env_bool("LOGIN_THROTTLE", True)
+AXES_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 5)
+AXES_COOLOFF_TIME = env_int("LOGIN_COOLOFF_MINUTES", 15) / 60  # hours
+AXES_LOCKOUT_PARAMETERS = ["ip_address", "username"]  # either one locks
+AXES_RESET_ON_SUCCESS = True
+AXES_IPWARE_META_PRECEDENCE_ORDER = env_list("AXES_IPWARE_META_PRECEDENCE_ORDER", "REMOTE_ADDR")
 
 ROOT_URLCONF = "studio.urls"
 WSGI_APPLICATION = "studio.wsgi.application"
@@ -132,6 +151,12 @@ FLOW_HTTP_MAX_TOTAL_SECONDS = env_int("FLOW_HTTP_MAX_TOTAL_SECONDS", 60)
 # --- Flow runs ----------------------------------------------------------------------------
 # Nodes one execution of a run may walk before it is failed: stops loops with no waiting node.
 FLOW_MAX_STEPS = env_int("FLOW_MAX_STEPS", 200)
+# A claimed run belongs to its worker for this long after each step; past it, a re-delivered
+# task or the sweeper takes the run over (the worker is presumed dead). Keep it above the
+# longest node (an api_call's FLOW_HTTP_MAX_TOTAL_SECONDS).
+FLOW_RUN_LEASE_SECONDS = env_int("FLOW_RUN_LEASE_SECONDS", 300)
+# The sweeper re-enqueues runs left `queued` this long (their task was lost).
+FLOW_RUN_REQUEUE_AFTER_SECONDS = env_int("FLOW_RUN_REQUEUE_AFTER_SECONDS", 60)
 
 # --- Task queue ---------------------------------------------------------------------------
 REDIS_URL = env_str("REDIS_URL")
@@ -203,5 +228,6 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "INFO"}},
+    # httpx logs every request's full URL at INFO, query string (and any api_key in it) included.
+    "loggers": {"django.db.backends": {"level": "INFO"}, "httpx": {"level": "WARNING"}},
 }

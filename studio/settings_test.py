@@ -23,3 +23,6 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405
     DATABASES["default"]["TEST"] = {  # noqa: F405
         "NAME": os.environ.get("STUDIO_TEST_DB", str(BASE_DIR / "var" / "test.sqlite3"))  # noqa: F405
     }
+# Login throttling is tested on purpose (tests/studio/test_login_throttle.py); elsewhere it
+# would make Client.login() (no request object) fail inside the axes backend.
+AXES_ENABLED = False

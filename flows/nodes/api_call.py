@@ -43,6 +43,16 @@ def redact(headers: dict[str, str]) -> dict[str, str]:
     }
 
 
+def redact_url(url: str) -> str:
+    """Query parameters named like credentials (`?api_key=...`) are shown as [redacted]."""
+    try:
+        parsed = httpx.URL(url)
+    except (httpx.InvalidURL, TypeError):
+        return url
+    params = [(k, "[redacted]" if SECRET_NAME.search(k) else v) for k, v in parsed.params.multi_items()]
+    return str(parsed.copy_with(params=params)) if params else url
+
+
 def _encode(body: Any) -> tuple[bytes | None, str | None]:
     if body is None:
         return None, None
@@ -132,7 +142,7 @@ def execute(ctx: Context, config: dict) -> Outcome:
         "headers": headers, "content": content, "timeout": float(config.get("timeout_seconds", 10)),
         "sign": bool(config.get("sign")),
     }
-    outputs: dict[str, Any] = {"request": {"method": request["method"], "url": request["url"],
+    outputs: dict[str, Any] = {"request": {"method": request["method"], "url": redact_url(request["url"]),
                                            "headers": redact(headers)}, "attempts": []}
     save_as = config.get("save_as")
     try:

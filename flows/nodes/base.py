@@ -84,6 +84,8 @@ class NodeType:
     def validate(self, config: Any) -> list[str]:
         if not isinstance(config, dict):
             return ["config must be an object"]
+        if shape_error := _shape_error(config):
+            return [shape_error]  # before anything recursive walks it
         validator = jsonschema.Draft202012Validator(self.config_schema)
         errors = [
             f"{'.'.join(str(p) for p in e.absolute_path) or 'config'}: {e.message}"
@@ -107,3 +109,25 @@ def template_check(*fields: str, expressions: tuple[str, ...] = ()) -> Callable[
         return errors
 
     return check
+
+
+MAX_CONFIG_DEPTH = 20  # as deep as templating renders a value (templating.MAX_DEPTH)
+MAX_CONFIG_ITEMS = 10_000
+
+
+def _shape_error(config: dict[str, Any]) -> str | None:
+    """Refuse configs nested too deep or too big for the recursive checks (a JSON value 5,000
+    levels deep made the schema and template checks hit Python's recursion limit)."""
+    pending = [(value, 2, str(key)) for key, value in config.items()]
+    items = len(pending)
+    while pending:
+        value, depth, field = pending.pop()
+        children = value.values() if isinstance(value, dict) else value if isinstance(value, list) else ()
+        if children and depth >= MAX_CONFIG_DEPTH:
+            return f"{field}: nests deeper than {MAX_CONFIG_DEPTH} levels"
+        for child in children:
+            items += 1
+            if items > MAX_CONFIG_ITEMS:
+                return f"{field}: more than {MAX_CONFIG_ITEMS} values"
+            pending.append((child, depth + 1, field))
+    return None

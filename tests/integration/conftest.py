@@ -59,33 +59,87 @@ class Cluster:
                 pass
             self.proc.wait()
 
+    def kill(self) -> None:
+        """SIGKILL the whole process group at once: the cluster, its workers, pusher and monitor."""
+        assert self.proc is not None
+        os.killpg(self.proc.pid, signal.SIGKILL)
+        self.proc.wait()
+
     def output(self) -> str:
         return self.log.read_text(errors="replace")
 
 
+REDIS_URL = os.environ.get("REDIS_URL") or "redis://127.0.0.1:6379/0"
+
+
+def redis_reachable() -> bool:
+    import redis
+
+    try:
+        return bool(redis.Redis.from_url(REDIS_URL, socket_connect_timeout=1).ping())
+    except redis.RedisError:
+        return False
+
+
+def default_broker() -> str:
+    """CI runs the cluster tests with REDIS_URL set: then the Redis broker, else the ORM's."""
+    return "redis" if os.environ.get("REDIS_URL") else "orm"
+
+
 @pytest.fixture
-def cluster(transactional_db, monkeypatch, tmp_path) -> Cluster:
-    """Starts a qcluster subprocess; tasks enqueued by the test go through the real broker."""
+def start_cluster(transactional_db, monkeypatch, tmp_path) -> Callable[..., Cluster]:
+    """Starts qcluster subprocesses on one queue; tasks enqueued by the test go through the
+    real broker (`broker` "orm" or "redis"). Each call starts one more process on the same
+    queue, as another machine would; `env` overrides settings of that process."""
     name = f"test-{uuid.uuid4().hex[:8]}"
     # The test process enqueues for real instead of running tasks inline.
     monkeypatch.setattr(Conf, "SYNC", False)
     monkeypatch.setattr(Conf, "CLUSTER_NAME", name)
     monkeypatch.setattr(Conf, "PREFIX", name)
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "studio.settings",
-        "DEBUG": "1",
-        "SECRET_KEY": settings.SECRET_KEY,  # tasks are signed with it
-        "DATABASE_URL": database_url(),
-        "Q_CLUSTER_NAME": name,
-        "Q_WORKERS": "2",
-        "Q_POLL": "0.05",
-        "OUTBOUND_ALLOWED_HOSTS": "127.0.0.1,localhost",
-    }
-    cluster = Cluster(env, tmp_path / "qcluster.log")
-    cluster.start()
-    yield cluster
-    cluster.stop()
+    started: list[Cluster] = []
+    brokers: set[str] = set()
+
+    def start(broker: str | None = None, **env: str) -> Cluster:
+        broker = broker or default_broker()
+        if broker == "redis":
+            if not redis_reachable():
+                pytest.skip(f"no Redis server at {REDIS_URL}")
+            monkeypatch.setattr(Conf, "ORM", None)
+            monkeypatch.setattr(Conf, "REDIS", REDIS_URL)
+        else:
+            monkeypatch.setattr(Conf, "ORM", "default")
+        brokers.add(broker)
+        base = {k: v for k, v in os.environ.items() if k != "REDIS_URL"}
+        cluster = Cluster({
+            **base,
+            "DJANGO_SETTINGS_MODULE": "studio.settings",
+            "DEBUG": "1",
+            "SECRET_KEY": settings.SECRET_KEY,  # tasks are signed with it
+            "DATABASE_URL": database_url(),
+            "Q_CLUSTER_NAME": name,
+            "Q_WORKERS": "2",
+            "Q_POLL": "0.05",
+            "OUTBOUND_ALLOWED_HOSTS": "127.0.0.1,localhost",
+            **({"REDIS_URL": REDIS_URL} if broker == "redis" else {}),
+            **env,
+        }, tmp_path / f"qcluster-{len(started) + 1}.log")
+        cluster.start()
+        started.append(cluster)
+        return cluster
+
+    yield start
+    for cluster in started:
+        cluster.stop()
+    if "redis" in brokers:
+        import redis
+
+        redis.Redis.from_url(REDIS_URL).delete(f"django_q:{name}:q")
+
+
+@pytest.fixture
+def cluster(start_cluster) -> Cluster:
+    """One qcluster process on the broker CI chose (Redis when REDIS_URL is set)."""
+    return start_cluster()
 
 
 def wait_for(condition: Callable[[], bool], timeout: float = 30.0, what: str | Callable[[], str] = "condition") -> None:
