@@ -43,3 +43,21 @@ def test_the_api_never_fails_and_matches_its_schema(case, admin_token):
         headers={"Authorization": f"Token {admin_token}"},
         checks=[not_a_server_error, response_schema_conformance],
     )
+
+
+def test_sequences_of_calls_never_fail(admin_token):
+    """Stateful: schemathesis chains calls through the ids one response gives the next
+    (create a bot, then read, patch, use it...), and no sequence gets a 5xx."""
+    from hypothesis.stateful import run_state_machine_as_test
+
+    class Workflow(schema.as_state_machine()):
+        def get_call_kwargs(self, case):
+            return {"headers": {"Authorization": f"Token {admin_token}"}}
+
+        def validate_response(self, response, case, **kwargs):
+            case.validate_response(response, checks=[not_a_server_error, response_schema_conformance])
+
+    run_state_machine_as_test(Workflow, settings=settings(
+        max_examples=40, stateful_step_count=6, deadline=None, database=None,
+        suppress_health_check=list(HealthCheck),
+    ))
