@@ -19,6 +19,9 @@ ROOT = Path(__file__).resolve().parents[1]
 PG_ADMIN_URL = os.environ.get("BENCH_PG_URL", "postgres://postgres@127.0.0.1:5432/postgres")
 REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/0")
 BACKENDS = ("sqlite", "pg", "pg-redis")
+# Benchmark databases are dropped and re-created: a prefix keeps them apart from anyone
+# else's on a shared server (BENCH_DB_PREFIX=bench_perf_ -> bench_perf_fanout_pg).
+DB_PREFIX = os.environ.get("BENCH_DB_PREFIX", "bench_")
 
 
 def machine() -> str:
@@ -32,6 +35,7 @@ def machine() -> str:
 
 
 def fresh_database(backend: str, name: str) -> str:
+    name = DB_PREFIX + name
     if backend == "sqlite":
         path = ROOT / "var" / "bench" / f"{name}.sqlite3"
         path.parent.mkdir(parents=True, exist_ok=True)

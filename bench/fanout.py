@@ -152,7 +152,7 @@ def main() -> None:
     receiver_proc = subprocess.Popen([sys.executable, "-m", "bench.receiver"], cwd=ROOT, stdout=subprocess.PIPE, text=True)
     receiver = f"http://127.0.0.1:{receiver_proc.stdout.readline().strip()}/crm"
     try:
-        env = configure(args.backend, f"bench_fanout_{args.backend.replace('-', '_')}")
+        env = configure(args.backend, f"fanout_{args.backend.replace('-', '_')}")
         bot, agent = setup_bot(args.flows, receiver)
         print(f"fan-out on {args.backend}: {args.closures} closures x {args.flows} flows; {machine()}")
         print("workers  closures/s  runs/s  ceiling tasks/s  ratio  started p50/p95/p99 ms  finished p50/p95/p99 ms  failed")

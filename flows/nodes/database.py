@@ -54,6 +54,7 @@ NODE = NodeType(
         ],
     },
     execute=execute,
+    pure=lambda config: config.get("operation") == "find",
     check=template_check("table", "key", "values"),
     description="Writes or reads rows of the bot's tables (browsable in the admin).",
 )
