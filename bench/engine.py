@@ -58,7 +58,7 @@ def plain_python(bot) -> None:
             assert PAYLOAD["ticket"]["category"] == "billing"
         else:
             rows = list(Row.objects.filter(table__bot=bot, table__name="customers",
-                                           data__email=PAYLOAD["customer"]["email"])[:100])
+                                           data__email=PAYLOAD["customer"]["email"]).order_by("id")[:100])
             variables[f"row{i}"] = rows[0].data if rows else None
 
 
