@@ -54,9 +54,30 @@ class Graph:
 
 
 def load_graph(flow) -> Graph:
-    node_list = list(flow.nodes.all())
+    """The flow's graph, loaded once per process and flow version.
+
+    Every change to a flow's nodes or edges goes through flows.graph.save_flow or the admin,
+    both of which save the Flow, so (pk, updated_at) names one version of the graph. Nodes
+    are shared between runs: node types read their config, never change it.
+    """
+    key = (flow.pk, flow.updated_at)
+    graph = _graphs.get(key)
+    if graph is None:
+        graph = _graphs[key] = _load_graph(flow)
+        while len(_graphs) > GRAPH_CACHE_SIZE:
+            _graphs.pop(next(iter(_graphs)))  # the oldest version loaded
+    return graph
+
+
+GRAPH_CACHE_SIZE = 256
+_graphs: dict[tuple[int, Any], Graph] = {}
+
+
+def _load_graph(flow) -> Graph:
+    # order_by("id"): Meta.ordering ("flow", "id") would join Flow (and Bot) to sort.
+    node_list = list(flow.nodes.order_by("id"))
     keys = {n.pk: n.key for n in node_list}
-    edges = {(keys[e.source_id], e.port): keys[e.target_id] for e in flow.edges.all()}
+    edges = {(keys[e.source_id], e.port): keys[e.target_id] for e in flow.edges.order_by("id")}
     start = next((n.key for n in node_list if n.type == "start"), None)
     return Graph({n.key: n for n in node_list}, edges, start)
 
@@ -80,6 +101,7 @@ class _Walk:
     vars: dict[str, Any]
     seq: int
     pending: list[RunStep] = field(default_factory=list)
+    sizes: dict[str, int] = field(default_factory=dict)  # JSON size of each var, for the limit
     checkpointed: float = field(default_factory=time.monotonic)
 
 
@@ -103,6 +125,7 @@ def _walk(flow_run: FlowRun, graph: Graph) -> str:
     data = run_context.build(flow_run)
     walk = _Walk(flow_run, graph, base={k: v for k, v in data.items() if k != "vars"},
                  current=flow_run.current_node or graph.start, vars=data["vars"], seq=flow_run.step_count)
+    walk.sizes = _sizes(walk.vars)
     for _ in range(max_steps()):
         node = graph.nodes.get(walk.current or "")
         if node is None:
@@ -143,7 +166,7 @@ def _step(walk: _Walk, node) -> str | None:
             raise NodeError(f"unknown node type {node.type!r}")
         outcome = _execute(flow_run, node_type, node, ctx)
         new_vars = {**ctx.vars, **outcome.vars}
-        _check_size(new_vars)
+        sizes = _check_size(walk.sizes, outcome.vars)
     except NodeError as exc:
         error = f"Node {node.key!r} ({node.type}) failed: {exc}"
         return _fail(walk, error, step=_step_row(flow_run, seq, node, started, clock, error=error))
@@ -154,7 +177,7 @@ def _step(walk: _Walk, node) -> str | None:
         error = f"Node {node.key!r} ({node.type}) crashed: {type(exc).__name__}: {exc}"
         return _fail(walk, error, step=_step_row(flow_run, seq, node, started, clock, error=error))
     step = _step_row(flow_run, seq, node, started, clock, port=outcome.port or "", output=outcome.outputs)
-    walk.seq, walk.vars = seq, new_vars
+    walk.seq, walk.vars, walk.sizes = seq, new_vars, sizes
     walk.pending.append(step)
     if outcome.wait:
         step.output = {**step.output, "waiting_for": outcome.wait}
@@ -168,10 +191,19 @@ def _step(walk: _Walk, node) -> str | None:
     return None
 
 
-def _check_size(new_vars: dict[str, Any]) -> None:
-    size = len(json.dumps(new_vars, default=str))
+def _sizes(variables: dict[str, Any]) -> dict[str, int]:
+    # '"key": value, ' per item: the sum is the size of json.dumps(vars) (give or take 2).
+    return {k: len(json.dumps(k)) + len(json.dumps(v, default=str)) + 4 for k, v in variables.items()}
+
+
+def _check_size(sizes: dict[str, int], changed: dict[str, Any]) -> dict[str, int]:
+    """The vars' sizes once `changed` (a node's Outcome.vars) is merged; serializes only that."""
+    if changed:
+        sizes = {**sizes, **_sizes(changed)}
+    size = sum(sizes.values())
     if size > MAX_VARS_BYTES:
         raise NodeError(f"the run's vars would take {size} bytes, more than {MAX_VARS_BYTES}")
+    return sizes
 
 
 def _bounded(output: dict[str, Any]) -> dict[str, Any]:
