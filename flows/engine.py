@@ -152,12 +152,23 @@ def _execute(flow_run: FlowRun, node_type, node, ctx: Context) -> Outcome:
 
 def _step(walk: _Walk, node) -> str | None:
     """Execute one node and record (or buffer) it; None means: go on with walk.current."""
-    flow_run = walk.flow_run
     node_type = nodes.get(node.type)
     # Resuming a waiting node is checkpointed too: it clears resume_port.
-    pure = node_type is not None and not flow_run.resume_port and node_type.is_pure(node.config)
+    usual = node_type is not None and not walk.flow_run.resume_port
+    pure = usual and node_type.is_pure(node.config)
+    atomic = usual and not pure and node_type.is_atomic(node.config)
+    if atomic:
+        # Its only effects are rows of this database: they commit with its step and the
+        # pending ones (one transaction instead of three), or roll back with them.
+        with transaction.atomic():
+            return _run_node(walk, node, node_type, record=True)
     if not pure or time.monotonic() - walk.checkpointed > services.lease_seconds() / 3:
         _checkpoint(walk)  # the side effect below must not be redone once its step is recorded
+    return _run_node(walk, node, node_type, record=not pure)
+
+
+def _run_node(walk: _Walk, node, node_type, *, record: bool) -> str | None:
+    flow_run = walk.flow_run
     seq = walk.seq + 1
     ctx = Context(run=flow_run, node_key=node.key, seq=seq, data={**walk.base, "vars": dict(walk.vars)})
     started, clock = timezone.now(), time.perf_counter()
@@ -186,7 +197,7 @@ def _step(walk: _Walk, node) -> str | None:
     if target is None:
         return _advance(walk, current=node.key, finished=True)
     walk.current = target
-    if not pure:
+    if record:
         _advance(walk, current=target)
     return None
 

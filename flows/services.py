@@ -12,7 +12,8 @@ from typing import Any
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, Value
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from flows.models import Flow, FlowRun
@@ -144,9 +145,8 @@ def claim(run_id: int) -> bool:
         status=FlowRun.Status.RUNNING,
         lease_expires_at=now + timedelta(seconds=lease_seconds()),
         attempts=F("attempts") + 1,
+        started_at=Coalesce(F("started_at"), Value(now)),  # the first claim's time
     )
-    if changed:
-        FlowRun.objects.filter(pk=run_id, started_at__isnull=True).update(started_at=now)
     return bool(changed)
 
 
