@@ -11,12 +11,14 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import subprocess
 import sys
 import time
 import urllib.request
 
-from bench.common import BACKENDS, ROOT, Cluster, configure, machine, percentiles, wait_until
+from bench.common import (BACKENDS, ROOT, Cluster, CpuMeter, configure, database_backend_pids, machine,
+                          percentiles, session_pids, wait_until)
 
 
 def flow_definition(i: int, receiver: str) -> dict:
@@ -72,7 +74,12 @@ def open_tickets(bot, n: int) -> list:
     return [inbox.raise_ticket(conversation, subject=f"t{i}", category="billing") for i in range(n)]
 
 
-def measure_ceiling(env: dict, workers: int, tasks: int) -> float:
+def meter(cluster: Cluster) -> CpuMeter:
+    return CpuMeter(cluster=lambda: session_pids(cluster.proc.pid), postgres=database_backend_pids,
+                    driver=lambda: [os.getpid()])
+
+
+def measure_ceiling(env: dict, workers: int, tasks: int) -> tuple[float, dict[str, float]]:
     """No-op tasks/s through the same enqueue path, broker, database and cluster."""
     from django_q.models import OrmQ
 
@@ -88,7 +95,9 @@ def measure_ceiling(env: dict, workers: int, tasks: int) -> float:
     else:
         done = lambda: not OrmQ.objects.exists()  # noqa: E731
     cluster = Cluster(env, workers)
+    cpu = meter(cluster)
     try:
+        cpu.start()
         start = time.monotonic()
         for i in range(tasks):
             if counter:
@@ -100,9 +109,10 @@ def measure_ceiling(env: dict, workers: int, tasks: int) -> float:
             else:
                 enqueue("bench.tasks.noop", i)
         end = wait_until(done, timeout=600)
+        used = cpu.stop()
     finally:
         cluster.stop()
-    return tasks / (end - start)
+    return tasks / (end - start), used
 
 
 def measure_fanout(env: dict, workers: int, bot, agent, closures: int, flows: int, rate: float) -> dict:
@@ -111,7 +121,9 @@ def measure_fanout(env: dict, workers: int, bot, agent, closures: int, flows: in
 
     tickets = open_tickets(bot, closures)
     cluster = Cluster(env, workers)
+    cpu = meter(cluster)
     try:
+        cpu.start()
         closed_at: dict[int, float] = {}
         start = time.monotonic()
         for i, ticket in enumerate(tickets):
@@ -125,6 +137,7 @@ def measure_fanout(env: dict, workers: int, bot, agent, closures: int, flows: in
         end = wait_until(
             lambda: runs.filter(status__in=FlowRun.FINISHED).count() >= expected, timeout=1200, interval=0.1
         )
+        used = cpu.stop()
     finally:
         cluster.stop()
     rows = list(runs.values_list("ticket_id", "status", "started_at", "finished_at"))
@@ -137,6 +150,7 @@ def measure_fanout(env: dict, workers: int, bot, agent, closures: int, flows: in
         "failed": sum(1 for _, status, _, _ in rows if status != "succeeded"),
         "started_ms": percentiles(started),
         "finished_ms": percentiles(finished),
+        "cpu": used,
     }
 
 
@@ -154,17 +168,23 @@ def main() -> None:
     try:
         env = configure(args.backend, f"fanout_{args.backend.replace('-', '_')}")
         bot, agent = setup_bot(args.flows, receiver)
-        print(f"fan-out on {args.backend}: {args.closures} closures x {args.flows} flows; {machine()}")
-        print("workers  closures/s  runs/s  ceiling tasks/s  ratio  started p50/p95/p99 ms  finished p50/p95/p99 ms  failed")
+        print(f"fan-out on {args.backend}: {args.closures} closures x {args.flows} flows, "
+              f"rate {args.rate or 'max'}; {machine()}")
+        print("workers  closures/s  runs/s  ceiling tasks/s  ratio  started p50/p95/p99 ms  "
+              "finished p50/p95/p99 ms  failed  CPU ms/run cluster+pg+driver  (ceiling ms/task)  load")
         for workers in [int(w) for w in args.workers.split(",")]:
-            ceiling = measure_ceiling(env, workers, args.closures * args.flows)
+            ceiling, ceiling_cpu = measure_ceiling(env, workers, args.closures * args.flows)
             result = measure_fanout(env, workers, bot, agent, args.closures, args.flows, args.rate)
-            s, f = result["started_ms"], result["finished_ms"]
+            s, f, runs = result["started_ms"], result["finished_ms"], args.closures * args.flows
+            cpu = {k: v * 1000 / runs for k, v in result["cpu"].items()}
+            ceiling_ms = sum(ceiling_cpu[k] for k in ("cluster", "postgres")) * 1000 / runs
             print(
                 f"{workers:>7}  {result['closures_per_s']:>10.1f}  {result['runs_per_s']:>6.1f}  "
                 f"{ceiling:>15.1f}  {result['runs_per_s'] / ceiling:>5.2f}  "
                 f"{s['p50']:>6.0f}/{s['p95']:>6.0f}/{s['p99']:>6.0f}        "
-                f"{f['p50']:>6.0f}/{f['p95']:>6.0f}/{f['p99']:>6.0f}          {result['failed']}",
+                f"{f['p50']:>6.0f}/{f['p95']:>6.0f}/{f['p99']:>6.0f}          {result['failed']:>3}   "
+                f"{cpu['cluster']:5.1f} + {cpu['postgres']:4.1f} + {cpu['driver']:4.1f}"
+                f"                ({ceiling_ms:.2f})        {os.getloadavg()[0]:.1f}",
                 flush=True,
             )
         print("receiver:", receiver_stats(receiver.rsplit("/", 1)[0] + "/stats"))
