@@ -107,11 +107,9 @@ class _Walk:
 
 def run(run_id: int) -> str:
     """Walk a claimed (running) run; returns its status when this execution stops."""
-    flow_run = (
-        FlowRun.objects.select_related("flow__bot", "ticket", "conversation__customer")
-        .filter(pk=run_id)
-        .first()
-    )
+    flow_run = next(iter(  # order_by(): first() would sort by Meta.ordering for one row
+        FlowRun.objects.select_related("flow__bot", "ticket", "conversation__customer").filter(pk=run_id).order_by()
+    ), None)
     if flow_run is None or flow_run.status != FlowRun.Status.RUNNING:
         return flow_run.status if flow_run else "gone"
     try:
