@@ -53,13 +53,13 @@ def receiver_stats(url: str) -> dict:
         return json.loads(response.read())
 
 
-def setup_bot(flows: int, receiver: str):
+def setup_bot(flows: int, receiver: str, name: str = "bench"):
     from events.models import Event
     from flows import graph
     from inbox import services as inbox
     from studio import services as studio
 
-    bot = studio.create_bot("bench")
+    bot = studio.create_bot(name)
     agent = inbox.create_agent(username=f"bench-agent-{time.time_ns()}", password="x-bench-pw-1", bots=[bot])
     for i in range(flows):
         graph.save_flow(bot=bot, data=flow_definition(i, receiver))

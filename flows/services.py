@@ -47,7 +47,7 @@ def start_event_flows(occurrence) -> list[int]:
         trigger_type=Flow.Trigger.EVENT,
         trigger_event=occurrence.key,
         is_active=True,
-    ).values_list("pk", flat=True)
+    ).order_by().values_list("pk", flat=True)  # order_by(): Meta.ordering would join Bot to sort
     runs = [
         FlowRun(flow_id=flow_id, trigger=FlowRun.Trigger.EVENT, occurrence=occurrence,
                 context={"event": occurrence.payload}, **_event_links(occurrence.payload))
@@ -57,7 +57,7 @@ def start_event_flows(occurrence) -> list[int]:
         return []
     FlowRun.objects.bulk_create(runs, ignore_conflicts=True)
     enqueue_on_commit(DISPATCH_TASK, occurrence.pk)
-    return list(FlowRun.objects.filter(occurrence=occurrence).values_list("pk", flat=True))
+    return list(FlowRun.objects.filter(occurrence=occurrence).order_by().values_list("pk", flat=True))
 
 
 def _event_links(payload: dict[str, Any]) -> dict[str, Any]:
