@@ -93,7 +93,7 @@ def configure(backend: str, name: str, **extra: str) -> dict[str, str]:
     if backend == "pg-redis":
         import redis
 
-        redis.from_url(REDIS_URL).delete(env["Q_CLUSTER_NAME"])
+        redis.from_url(REDIS_URL).delete(f"django_q:{env['Q_CLUSTER_NAME']}:q")
     return env
 
 

@@ -285,7 +285,8 @@ def _fail(walk: _Walk, error: str, *, step: RunStep | None = None) -> str:
     fields: dict[str, Any] = {"status": FlowRun.Status.FAILED, "error": error, "finished_at": timezone.now(),
                               "lease_expires_at": None}
     if walk.pending:
-        fields.update(vars=walk.vars, current_node=walk.current or "", resume_port="")
+        # resume_port stays: a resumed node that fails is replayed as a resume again
+        fields.update(vars=walk.vars, current_node=walk.current or "")
     _save(walk, **fields)
     return FlowRun.Status.FAILED
 
