@@ -19,6 +19,16 @@ ROOT = Path(__file__).resolve().parents[1]
 PG_ADMIN_URL = os.environ.get("BENCH_PG_URL", "postgres://postgres@127.0.0.1:5432/postgres")
 REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/0")
 BACKENDS = ("sqlite", "pg", "pg-redis")
+# Benchmark databases are dropped and re-created: a prefix keeps them apart from anyone
+# else's on a shared server (BENCH_DB_PREFIX=bench_perf_ -> bench_perf_fanout_pg).
+DB_PREFIX = os.environ.get("BENCH_DB_PREFIX", "bench_")
+
+
+def _exit_on_sigterm(signum, frame) -> None:
+    sys.exit(128 + signum)  # runs finally blocks and atexit: clusters and receivers stop
+
+
+signal.signal(signal.SIGTERM, _exit_on_sigterm)
 
 
 def machine() -> str:
@@ -28,10 +38,13 @@ def machine() -> str:
         mem = f", {kb / 1024 / 1024:.0f} GiB"
     except (OSError, StopIteration, ValueError):
         pass
-    return f"{os.cpu_count()} cores{mem}, {platform.python_implementation()} {platform.python_version()}, {date.today()}"
+    load = "load average {:.1f} {:.1f} {:.1f}".format(*os.getloadavg())
+    return (f"{os.cpu_count()} cores{mem}, {platform.python_implementation()} {platform.python_version()}, "
+            f"{date.today()}, {load}")
 
 
 def fresh_database(backend: str, name: str) -> str:
+    name = DB_PREFIX + name
     if backend == "sqlite":
         path = ROOT / "var" / "bench" / f"{name}.sqlite3"
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -51,11 +64,15 @@ def configure(backend: str, name: str, **extra: str) -> dict[str, str]:
     """Point this process (and the clusters it starts) at a fresh database; set up Django."""
     env = {
         "DJANGO_SETTINGS_MODULE": "studio.settings",
-        "DEBUG": "1",
+        # Production settings: with DEBUG on, Django formats every SQL statement for its
+        # debug log and keeps it, which tripled the ORM's CPU per query here.
+        "DEBUG": "0",
+        "ALLOWED_HOSTS": "127.0.0.1,localhost",
+        "SECURE_SSL_REDIRECT": "0",
+        "SECURE_COOKIES": "0",
         "SECRET_KEY": "bench-secret-key-0123456789abcdefghijklmnopqrstuvwxyz-0123456789",
         "DATABASE_URL": fresh_database(backend, name),
         "Q_CLUSTER_NAME": f"bench-{uuid.uuid4().hex[:6]}",
-        "Q_SAVE_LIMIT": "0",
         "OUTBOUND_ALLOWED_HOSTS": "127.0.0.1,localhost",
         **extra,
     }
@@ -76,7 +93,7 @@ def configure(backend: str, name: str, **extra: str) -> dict[str, str]:
     if backend == "pg-redis":
         import redis
 
-        redis.from_url(REDIS_URL).delete(env["Q_CLUSTER_NAME"])
+        redis.from_url(REDIS_URL).delete(f"django_q:{env['Q_CLUSTER_NAME']}:q")
     return env
 
 
@@ -111,6 +128,58 @@ class Cluster:
         except ProcessLookupError:
             pass
         self.proc.wait()
+
+
+def _cpu_of(pid: int) -> float:
+    """utime + stime of a process, in seconds (0 when it is gone)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def session_pids(sid: int) -> list[int]:
+    """The processes of a session (a cluster started with start_new_session: its workers)."""
+    pids = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if int((entry / "stat").read_text().rsplit(")", 1)[1].split()[3]) == sid:
+                    pids.append(int(entry.name))
+            except (OSError, IndexError, ValueError):
+                continue
+    return pids
+
+
+def database_backend_pids() -> list[int]:
+    """PostgreSQL backends serving this benchmark's database (empty on SQLite)."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        return []
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pid FROM pg_stat_activity WHERE datname = current_database()")
+        return [row[0] for row in cursor.fetchall()]
+
+
+class CpuMeter:
+    """CPU seconds spent by groups of processes between start() and stop().
+
+    On a shared machine wall-clock figures move with other people's load; CPU time per run
+    moves much less, so the benchmarks print both. A process first seen at stop() counts
+    from zero (it was started for the measurement)."""
+
+    def __init__(self, **groups) -> None:
+        self.groups = groups  # name -> callable returning pids
+        self.before: dict[int, float] = {}
+
+    def start(self) -> None:
+        self.before = {pid: _cpu_of(pid) for pids in self.groups.values() for pid in pids()}
+
+    def stop(self) -> dict[str, float]:
+        return {name: sum(_cpu_of(pid) - self.before.get(pid, 0.0) for pid in pids())
+                for name, pids in self.groups.items()}
 
 
 def wait_until(condition, timeout: float, interval: float = 0.05) -> float:

@@ -58,7 +58,7 @@ def plain_python(bot) -> None:
             assert PAYLOAD["ticket"]["category"] == "billing"
         else:
             rows = list(Row.objects.filter(table__bot=bot, table__name="customers",
-                                           data__email=PAYLOAD["customer"]["email"])[:100])
+                                           data__email=PAYLOAD["customer"]["email"]).order_by("id")[:100])
             variables[f"row{i}"] = rows[0].data if rows else None
 
 
@@ -67,7 +67,7 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=200)
     parser.add_argument("--backend", choices=BACKENDS, default="sqlite")
     args = parser.parse_args()
-    configure(args.backend, f"bench_engine_{args.backend.replace('-', '_')}")
+    configure(args.backend, f"engine_{args.backend.replace('-', '_')}")
 
     from flows import engine, graph, services
     from flows.models import FlowRun
@@ -91,7 +91,7 @@ def main() -> None:
         if i >= 5:  # warm-up
             engine_us.append(elapsed / NODES * 1e6)
             plain_us.append(plain / NODES * 1e6)
-    status = FlowRun.objects.filter(flow=flow).values_list("status", flat=True).distinct()
+    status = FlowRun.objects.filter(flow=flow).order_by().values_list("status", flat=True).distinct()
     e, p = percentiles(engine_us), percentiles(plain_us)
     overhead = percentiles([a - b for a, b in zip(engine_us, plain_us)])
     print(f"engine, {NODES}-node flow, {args.runs} runs on {args.backend}; {machine()}; run statuses: {list(status)}")

@@ -11,12 +11,14 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import subprocess
 import sys
 import time
 import urllib.request
 
-from bench.common import BACKENDS, ROOT, Cluster, configure, machine, percentiles, wait_until
+from bench.common import (BACKENDS, ROOT, Cluster, CpuMeter, configure, database_backend_pids, machine,
+                          percentiles, session_pids, wait_until)
 
 
 def flow_definition(i: int, receiver: str) -> dict:
@@ -51,13 +53,13 @@ def receiver_stats(url: str) -> dict:
         return json.loads(response.read())
 
 
-def setup_bot(flows: int, receiver: str):
+def setup_bot(flows: int, receiver: str, name: str = "bench"):
     from events.models import Event
     from flows import graph
     from inbox import services as inbox
     from studio import services as studio
 
-    bot = studio.create_bot("bench")
+    bot = studio.create_bot(name)
     agent = inbox.create_agent(username=f"bench-agent-{time.time_ns()}", password="x-bench-pw-1", bots=[bot])
     for i in range(flows):
         graph.save_flow(bot=bot, data=flow_definition(i, receiver))
@@ -72,7 +74,26 @@ def open_tickets(bot, n: int) -> list:
     return [inbox.raise_ticket(conversation, subject=f"t{i}", category="billing") for i in range(n)]
 
 
-def measure_ceiling(env: dict, workers: int, tasks: int) -> float:
+def purge_queue(env: dict) -> None:
+    """Start from an empty queue. A cluster stopped mid-delivery leaves tasks locked for
+    `retry` seconds on the ORM broker: a measurement waiting for an empty queue would wait
+    for them (the ceiling once measured 8.7 tasks/s that way). Those tasks are wake-ups for
+    runs that are finished already."""
+    from django_q.models import OrmQ
+
+    OrmQ.objects.all().delete()
+    if env.get("REDIS_URL"):
+        import redis
+
+        redis.from_url(env["REDIS_URL"]).delete(f"django_q:{env['Q_CLUSTER_NAME']}:q")
+
+
+def meter(cluster: Cluster) -> CpuMeter:
+    return CpuMeter(cluster=lambda: session_pids(cluster.proc.pid), postgres=database_backend_pids,
+                    driver=lambda: [os.getpid()])
+
+
+def measure_ceiling(env: dict, workers: int, tasks: int) -> tuple[float, dict[str, float]]:
     """No-op tasks/s through the same enqueue path, broker, database and cluster."""
     from django_q.models import OrmQ
 
@@ -86,9 +107,12 @@ def measure_ceiling(env: dict, workers: int, tasks: int) -> float:
         client = redis.from_url(redis_url)
         done = lambda: int(client.get(counter) or 0) >= tasks  # noqa: E731
     else:
-        done = lambda: not OrmQ.objects.exists()  # noqa: E731
+        done = lambda: not OrmQ.objects.filter(key=env["Q_CLUSTER_NAME"]).exists()  # noqa: E731
+    purge_queue(env)
     cluster = Cluster(env, workers)
+    cpu = meter(cluster)
     try:
+        cpu.start()
         start = time.monotonic()
         for i in range(tasks):
             if counter:
@@ -100,9 +124,10 @@ def measure_ceiling(env: dict, workers: int, tasks: int) -> float:
             else:
                 enqueue("bench.tasks.noop", i)
         end = wait_until(done, timeout=600)
+        used = cpu.stop()
     finally:
         cluster.stop()
-    return tasks / (end - start)
+    return tasks / (end - start), used
 
 
 def measure_fanout(env: dict, workers: int, bot, agent, closures: int, flows: int, rate: float) -> dict:
@@ -110,8 +135,11 @@ def measure_fanout(env: dict, workers: int, bot, agent, closures: int, flows: in
     from inbox import services as inbox
 
     tickets = open_tickets(bot, closures)
+    purge_queue(env)
     cluster = Cluster(env, workers)
+    cpu = meter(cluster)
     try:
+        cpu.start()
         closed_at: dict[int, float] = {}
         start = time.monotonic()
         for i, ticket in enumerate(tickets):
@@ -125,6 +153,7 @@ def measure_fanout(env: dict, workers: int, bot, agent, closures: int, flows: in
         end = wait_until(
             lambda: runs.filter(status__in=FlowRun.FINISHED).count() >= expected, timeout=1200, interval=0.1
         )
+        used = cpu.stop()
     finally:
         cluster.stop()
     rows = list(runs.values_list("ticket_id", "status", "started_at", "finished_at"))
@@ -137,6 +166,7 @@ def measure_fanout(env: dict, workers: int, bot, agent, closures: int, flows: in
         "failed": sum(1 for _, status, _, _ in rows if status != "succeeded"),
         "started_ms": percentiles(started),
         "finished_ms": percentiles(finished),
+        "cpu": used,
     }
 
 
@@ -152,19 +182,25 @@ def main() -> None:
     receiver_proc = subprocess.Popen([sys.executable, "-m", "bench.receiver"], cwd=ROOT, stdout=subprocess.PIPE, text=True)
     receiver = f"http://127.0.0.1:{receiver_proc.stdout.readline().strip()}/crm"
     try:
-        env = configure(args.backend, f"bench_fanout_{args.backend.replace('-', '_')}")
+        env = configure(args.backend, f"fanout_{args.backend.replace('-', '_')}")
         bot, agent = setup_bot(args.flows, receiver)
-        print(f"fan-out on {args.backend}: {args.closures} closures x {args.flows} flows; {machine()}")
-        print("workers  closures/s  runs/s  ceiling tasks/s  ratio  started p50/p95/p99 ms  finished p50/p95/p99 ms  failed")
+        print(f"fan-out on {args.backend}: {args.closures} closures x {args.flows} flows, "
+              f"rate {args.rate or 'max'}; {machine()}")
+        print("workers  closures/s  runs/s  ceiling tasks/s  ratio  started p50/p95/p99 ms  "
+              "finished p50/p95/p99 ms  failed  CPU ms/run cluster+pg+driver  (ceiling ms/task)  load")
         for workers in [int(w) for w in args.workers.split(",")]:
-            ceiling = measure_ceiling(env, workers, args.closures * args.flows)
+            ceiling, ceiling_cpu = measure_ceiling(env, workers, args.closures * args.flows)
             result = measure_fanout(env, workers, bot, agent, args.closures, args.flows, args.rate)
-            s, f = result["started_ms"], result["finished_ms"]
+            s, f, runs = result["started_ms"], result["finished_ms"], args.closures * args.flows
+            cpu = {k: v * 1000 / runs for k, v in result["cpu"].items()}
+            ceiling_ms = sum(ceiling_cpu[k] for k in ("cluster", "postgres")) * 1000 / runs
             print(
                 f"{workers:>7}  {result['closures_per_s']:>10.1f}  {result['runs_per_s']:>6.1f}  "
                 f"{ceiling:>15.1f}  {result['runs_per_s'] / ceiling:>5.2f}  "
                 f"{s['p50']:>6.0f}/{s['p95']:>6.0f}/{s['p99']:>6.0f}        "
-                f"{f['p50']:>6.0f}/{f['p95']:>6.0f}/{f['p99']:>6.0f}          {result['failed']}",
+                f"{f['p50']:>6.0f}/{f['p95']:>6.0f}/{f['p99']:>6.0f}          {result['failed']:>3}   "
+                f"{cpu['cluster']:5.1f} + {cpu['postgres']:4.1f} + {cpu['driver']:4.1f}"
+                f"                ({ceiling_ms:.2f})        {os.getloadavg()[0]:.1f}",
                 flush=True,
             )
         print("receiver:", receiver_stats(receiver.rsplit("/", 1)[0] + "/stats"))

@@ -1,15 +1,21 @@
 """The graph walker: executes a claimed run node by node until it waits, ends or fails.
 
-Each node's step is written in the same transaction that advances the run (current node,
-vars, step count, lease), before the next node starts. A worker that dies mid-run leaves the
-run `running`; the sweeper re-queues it after its lease and the next worker continues from the
-last recorded step, so a node whose step was recorded is never executed again. (A node that
-was executing when the worker died runs again: its side effects are at least once, which is
-why api_call sends an Idempotency-Key derived from the step, stable across that redo.)
+Checkpoints. A node with effects outside the run (a call, a message, a row, a task: every
+type not declared `pure`) is recorded before the next node starts: its step is written in the
+same transaction that advances the run (current node, vars, step count, lease). The steps of
+pure nodes (start, condition, set_variable, database find, end) are buffered in memory and
+written in one bulk insert with the next checkpoint: right before the next side-effecting
+node executes, when the run waits, ends or fails (and at least every lease/3 seconds). A
+worker that dies mid-run leaves the run `running`; the sweeper re-queues it after its lease
+and the next worker continues from the last checkpoint. Pure nodes after it run again, which
+changes nothing outside the run; a side-effecting node whose step was recorded is never
+executed again. (The node that was executing when the worker died runs again: its side
+effects are at least once, which is why api_call sends an Idempotency-Key derived from the
+step, stable across that redo: the checkpoint before it fixes its step number.)
 
-The conditional update `status=running, step_count=seq-1` is the guard against two workers
-walking one run (a lease that expired under a slow worker): the loser's step rolls back and
-it stops.
+The conditional update `status=running, step_count=<last recorded>` is the guard against two
+workers walking one run (a lease that expired under a slow worker): the loser's steps roll
+back and it stops. The lease is renewed at every checkpoint.
 """
 
 from __future__ import annotations
@@ -17,7 +23,7 @@ from __future__ import annotations
 import json
 import logging
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
@@ -48,9 +54,30 @@ class Graph:
 
 
 def load_graph(flow) -> Graph:
-    node_list = list(flow.nodes.all())
+    """The flow's graph, loaded once per process and flow version.
+
+    Every change to a flow's nodes or edges goes through flows.graph.save_flow or the admin,
+    both of which save the Flow, so (pk, updated_at) names one version of the graph. Nodes
+    are shared between runs: node types read their config, never change it.
+    """
+    key = (flow.pk, flow.updated_at)
+    graph = _graphs.get(key)
+    if graph is None:
+        graph = _graphs[key] = _load_graph(flow)
+        while len(_graphs) > GRAPH_CACHE_SIZE:
+            _graphs.pop(next(iter(_graphs)))  # the oldest version loaded
+    return graph
+
+
+GRAPH_CACHE_SIZE = 256
+_graphs: dict[tuple[int, Any], Graph] = {}
+
+
+def _load_graph(flow) -> Graph:
+    # order_by("id"): Meta.ordering ("flow", "id") would join Flow (and Bot) to sort.
+    node_list = list(flow.nodes.order_by("id"))
     keys = {n.pk: n.key for n in node_list}
-    edges = {(keys[e.source_id], e.port): keys[e.target_id] for e in flow.edges.all()}
+    edges = {(keys[e.source_id], e.port): keys[e.target_id] for e in flow.edges.order_by("id")}
     start = next((n.key for n in node_list if n.type == "start"), None)
     return Graph({n.key: n for n in node_list}, edges, start)
 
@@ -59,13 +86,30 @@ def max_steps() -> int:
     return int(getattr(settings, "FLOW_MAX_STEPS", 200))
 
 
+@dataclass
+class _Walk:
+    """The run's state as this execution sees it, ahead of what is recorded.
+
+    `flow_run` holds what the database holds (step_count is the guard's expected value);
+    `pending` are the steps of pure nodes executed since the last checkpoint.
+    """
+
+    flow_run: FlowRun
+    graph: Graph
+    base: dict[str, Any]  # event, ticket, customer, conversation: fixed during one execution
+    current: str | None
+    vars: dict[str, Any]
+    seq: int
+    pending: list[RunStep] = field(default_factory=list)
+    sizes: dict[str, int] = field(default_factory=dict)  # JSON size of each var, for the limit
+    checkpointed: float = field(default_factory=time.monotonic)
+
+
 def run(run_id: int) -> str:
     """Walk a claimed (running) run; returns its status when this execution stops."""
-    flow_run = (
-        FlowRun.objects.select_related("flow__bot", "ticket", "conversation__customer")
-        .filter(pk=run_id)
-        .first()
-    )
+    flow_run = next(iter(  # order_by(): first() would sort by Meta.ordering for one row
+        FlowRun.objects.select_related("flow__bot", "ticket", "conversation__customer").filter(pk=run_id).order_by()
+    ), None)
     if flow_run is None or flow_run.status != FlowRun.Status.RUNNING:
         return flow_run.status if flow_run else "gone"
     try:
@@ -76,28 +120,26 @@ def run(run_id: int) -> str:
 
 
 def _walk(flow_run: FlowRun, graph: Graph) -> str:
-    current = flow_run.current_node or graph.start
+    data = run_context.build(flow_run)
+    walk = _Walk(flow_run, graph, base={k: v for k, v in data.items() if k != "vars"},
+                 current=flow_run.current_node or graph.start, vars=data["vars"], seq=flow_run.step_count)
+    walk.sizes = _sizes(walk.vars)
     for _ in range(max_steps()):
-        node = graph.nodes.get(current or "")
+        node = graph.nodes.get(walk.current or "")
         if node is None:
-            missing = current or "start"
-            return _fail(flow_run, f"The flow has no node {missing!r} (was it edited while the run waited?).")
-        services.renew_lease(flow_run.pk)
-        status = _step(flow_run, graph, node)
+            missing = walk.current or "start"
+            return _fail(walk, f"The flow has no node {missing!r} (was it edited while the run waited?).")
+        status = _step(walk, node)
         if status is not None:
             return status
-        current = flow_run.current_node
     return _fail(
-        flow_run,
+        walk,
         f"Stopped after {max_steps()} steps in one go: the flow loops without waiting "
-        f"(last node {current!r}). Add a question or delay node to the loop, or raise FLOW_MAX_STEPS.",
+        f"(last node {walk.current!r}). Add a question or delay node to the loop, or raise FLOW_MAX_STEPS.",
     )
 
 
-def _execute(flow_run: FlowRun, node, ctx: Context) -> Outcome:
-    node_type = nodes.get(node.type)
-    if node_type is None:
-        raise NodeError(f"unknown node type {node.type!r}")
+def _execute(flow_run: FlowRun, node_type, node, ctx: Context) -> Outcome:
     if flow_run.resume_port:
         # Leaving a waiting node: the event it waited on has happened.
         if node_type.resume is not None:
@@ -106,39 +148,71 @@ def _execute(flow_run: FlowRun, node, ctx: Context) -> Outcome:
     return node_type.execute(ctx, node.config)
 
 
-def _step(flow_run: FlowRun, graph: Graph, node) -> str | None:
-    """Execute one node and record it; None means: go on with flow_run.current_node."""
-    seq = flow_run.step_count + 1
-    ctx = Context(run=flow_run, node_key=node.key, seq=seq, data=run_context.build(flow_run))
+def _step(walk: _Walk, node) -> str | None:
+    """Execute one node and record (or buffer) it; None means: go on with walk.current."""
+    node_type = nodes.get(node.type)
+    # Resuming a waiting node is checkpointed too: it clears resume_port.
+    usual = node_type is not None and not walk.flow_run.resume_port
+    pure = usual and node_type.is_pure(node.config)
+    atomic = usual and not pure and node_type.is_atomic(node.config)
+    if atomic:
+        # Its only effects are rows of this database: they commit with its step and the
+        # pending ones (one transaction instead of three), or roll back with them.
+        with transaction.atomic():
+            return _run_node(walk, node, node_type, record=True)
+    if not pure or time.monotonic() - walk.checkpointed > services.lease_seconds() / 3:
+        _checkpoint(walk)  # the side effect below must not be redone once its step is recorded
+    return _run_node(walk, node, node_type, record=not pure)
+
+
+def _run_node(walk: _Walk, node, node_type, *, record: bool) -> str | None:
+    flow_run = walk.flow_run
+    seq = walk.seq + 1
+    ctx = Context(run=flow_run, node_key=node.key, seq=seq, data={**walk.base, "vars": dict(walk.vars)})
     started, clock = timezone.now(), time.perf_counter()
     try:
-        outcome = _execute(flow_run, node, ctx)
+        if node_type is None:
+            raise NodeError(f"unknown node type {node.type!r}")
+        outcome = _execute(flow_run, node_type, node, ctx)
         new_vars = {**ctx.vars, **outcome.vars}
-        _check_size(new_vars)
+        sizes = _check_size(walk.sizes, outcome.vars)
     except NodeError as exc:
         error = f"Node {node.key!r} ({node.type}) failed: {exc}"
-        return _fail(flow_run, error, step=_step_row(flow_run, seq, node, started, clock, error=error))
+        return _fail(walk, error, step=_step_row(flow_run, seq, node, started, clock, error=error))
     except DatabaseError:
         raise  # transient: the run stays running and the sweeper retries it after the lease
     except Exception as exc:  # a bug in a node: fail this run clearly rather than retry forever
         log.exception("node %s of run %s crashed", node.key, flow_run.pk)
         error = f"Node {node.key!r} ({node.type}) crashed: {type(exc).__name__}: {exc}"
-        return _fail(flow_run, error, step=_step_row(flow_run, seq, node, started, clock, error=error))
+        return _fail(walk, error, step=_step_row(flow_run, seq, node, started, clock, error=error))
     step = _step_row(flow_run, seq, node, started, clock, port=outcome.port or "", output=outcome.outputs)
+    walk.seq, walk.vars, walk.sizes = seq, new_vars, sizes
+    walk.pending.append(step)
     if outcome.wait:
         step.output = {**step.output, "waiting_for": outcome.wait}
-        return _advance(flow_run, step, vars=new_vars, wait=outcome, current=node.key)
-    target = graph.edges.get((node.key, outcome.port)) if outcome.port else None
+        return _advance(walk, current=node.key, wait=outcome)
+    target = walk.graph.edges.get((node.key, outcome.port)) if outcome.port else None
     if target is None:
-        return _advance(flow_run, step, vars=new_vars, finished=True, current=node.key)
-    _advance(flow_run, step, vars=new_vars, current=target)
+        return _advance(walk, current=node.key, finished=True)
+    walk.current = target
+    if record:
+        _advance(walk, current=target)
     return None
 
 
-def _check_size(new_vars: dict[str, Any]) -> None:
-    size = len(json.dumps(new_vars, default=str))
+def _sizes(variables: dict[str, Any]) -> dict[str, int]:
+    # '"key": value, ' per item: the sum is the size of json.dumps(vars) (give or take 2).
+    return {k: len(json.dumps(k)) + len(json.dumps(v, default=str)) + 4 for k, v in variables.items()}
+
+
+def _check_size(sizes: dict[str, int], changed: dict[str, Any]) -> dict[str, int]:
+    """The vars' sizes once `changed` (a node's Outcome.vars) is merged; serializes only that."""
+    if changed:
+        sizes = {**sizes, **_sizes(changed)}
+    size = sum(sizes.values())
     if size > MAX_VARS_BYTES:
         raise NodeError(f"the run's vars would take {size} bytes, more than {MAX_VARS_BYTES}")
+    return sizes
 
 
 def _bounded(output: dict[str, Any]) -> dict[str, Any]:
@@ -156,15 +230,16 @@ def _step_row(flow_run, seq, node, started, clock, *, port="", output=None, erro
     )
 
 
-def _save(flow_run: FlowRun, step: RunStep | None, **fields: Any) -> None:
-    """Write the step and the run's new state at once, or neither (LostRun)."""
+def _save(walk: _Walk, **fields: Any) -> None:
+    """Write the pending steps and the run's new state at once, or neither (LostRun)."""
+    flow_run, steps = walk.flow_run, walk.pending
     expected = flow_run.step_count
-    if step is not None:
-        fields["step_count"] = step.seq
+    if steps:
+        fields["step_count"] = steps[-1].seq
     try:
         with transaction.atomic():
-            if step is not None:
-                step.save()
+            if steps:
+                RunStep.objects.bulk_create(steps)
             changed = FlowRun.objects.filter(
                 pk=flow_run.pk, status=FlowRun.Status.RUNNING, step_count=expected
             ).update(**fields)
@@ -176,24 +251,43 @@ def _save(flow_run: FlowRun, step: RunStep | None, **fields: Any) -> None:
                 _emit_failed(flow_run)
     except IntegrityError as exc:  # the step number was taken by another worker
         raise LostRun() from exc
+    walk.pending = []
+    walk.checkpointed = time.monotonic()
 
 
-def _advance(flow_run, step, *, vars, current, wait: Outcome | None = None, finished=False) -> str | None:
-    fields: dict[str, Any] = {"vars": vars, "current_node": current, "resume_port": ""}
+def _lease() -> Any:
+    return timezone.now() + timedelta(seconds=services.lease_seconds())
+
+
+def _checkpoint(walk: _Walk) -> None:
+    """Record the buffered steps of pure nodes (and renew the lease) before a side effect."""
+    if walk.pending:
+        _save(walk, vars=walk.vars, current_node=walk.current or "", resume_port="", lease_expires_at=_lease())
+
+
+def _advance(walk: _Walk, *, current, wait: Outcome | None = None, finished=False) -> str | None:
+    fields: dict[str, Any] = {"vars": walk.vars, "current_node": current, "resume_port": ""}
     if wait is not None:
         fields.update(status=FlowRun.Status.WAITING, waiting_for=wait.wait, wait_until=wait.wait_until,
                       lease_expires_at=None, **wait.links)
     elif finished:
         fields.update(status=FlowRun.Status.SUCCEEDED, finished_at=timezone.now(), lease_expires_at=None)
     else:
-        fields["lease_expires_at"] = timezone.now() + timedelta(seconds=services.lease_seconds())
-    _save(flow_run, step, **fields)
-    return flow_run.status if (wait is not None or finished) else None
+        fields["lease_expires_at"] = _lease()
+    _save(walk, **fields)
+    return walk.flow_run.status if (wait is not None or finished) else None
 
 
-def _fail(flow_run: FlowRun, error: str, *, step: RunStep | None = None) -> str:
-    _save(flow_run, step, status=FlowRun.Status.FAILED, error=error, finished_at=timezone.now(),
-          lease_expires_at=None)
+def _fail(walk: _Walk, error: str, *, step: RunStep | None = None) -> str:
+    """Fail the run; the pending steps are recorded, then the failing one (replay starts there)."""
+    if step is not None:
+        walk.pending.append(step)
+    fields: dict[str, Any] = {"status": FlowRun.Status.FAILED, "error": error, "finished_at": timezone.now(),
+                              "lease_expires_at": None}
+    if walk.pending:
+        # resume_port stays: a resumed node that fails is replayed as a resume again
+        fields.update(vars=walk.vars, current_node=walk.current or "")
+    _save(walk, **fields)
     return FlowRun.Status.FAILED
 
 

@@ -12,7 +12,8 @@ from typing import Any
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import F, Q
+from django.db.models import F, Q, Value
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from flows.models import Flow, FlowRun
@@ -46,7 +47,7 @@ def start_event_flows(occurrence) -> list[int]:
         trigger_type=Flow.Trigger.EVENT,
         trigger_event=occurrence.key,
         is_active=True,
-    ).values_list("pk", flat=True)
+    ).order_by().values_list("pk", flat=True)  # order_by(): Meta.ordering would join Bot to sort
     runs = [
         FlowRun(flow_id=flow_id, trigger=FlowRun.Trigger.EVENT, occurrence=occurrence,
                 context={"event": occurrence.payload}, **_event_links(occurrence.payload))
@@ -56,7 +57,7 @@ def start_event_flows(occurrence) -> list[int]:
         return []
     FlowRun.objects.bulk_create(runs, ignore_conflicts=True)
     enqueue_on_commit(DISPATCH_TASK, occurrence.pk)
-    return list(FlowRun.objects.filter(occurrence=occurrence).values_list("pk", flat=True))
+    return list(FlowRun.objects.filter(occurrence=occurrence).order_by().values_list("pk", flat=True))
 
 
 def _event_links(payload: dict[str, Any]) -> dict[str, Any]:
@@ -149,9 +150,8 @@ def claim(run_id: int) -> bool:
         status=FlowRun.Status.RUNNING,
         lease_expires_at=now + timedelta(seconds=lease_seconds()),
         attempts=F("attempts") + 1,
+        started_at=Coalesce(F("started_at"), Value(now)),  # the first claim's time
     )
-    if changed:
-        FlowRun.objects.filter(pk=run_id, started_at__isnull=True).update(started_at=now)
     return bool(changed)
 
 

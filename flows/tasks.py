@@ -8,14 +8,20 @@ from studio.queue import enqueue
 
 
 def dispatch_occurrence(occurrence_id: int) -> int:
-    """Fan an event occurrence's queued runs out as one task each."""
+    """Fan an event occurrence's queued runs out as one task each; run the first one here.
+
+    The others are enqueued first, so idle workers start them at once; executing one in
+    this task saves it a trip through the queue (a poll interval on the ORM broker) and a
+    task. A second delivery finds the runs claimed: the claim makes it a no-op.
+    """
     run_ids = list(
-        FlowRun.objects.filter(occurrence_id=occurrence_id, status=FlowRun.Status.QUEUED).values_list(
-            "pk", flat=True
-        )
+        FlowRun.objects.filter(occurrence_id=occurrence_id, status=FlowRun.Status.QUEUED)
+        .order_by("pk").values_list("pk", flat=True)
     )
-    for run_id in run_ids:
+    for run_id in run_ids[1:]:
         enqueue(services.EXECUTE_TASK, run_id)
+    if run_ids:
+        execute_run(run_ids[0])
     return len(run_ids)
 
 

@@ -13,6 +13,7 @@ import json
 import re
 import sys
 import time
+from functools import lru_cache
 from typing import Any
 
 from jinja2 import StrictUndefined, TemplateError, pass_eval_context
@@ -179,6 +180,18 @@ _env.filters["join"] = _join_filter
 _env.globals = {"dict": dict, "namespace": _env.globals["namespace"]}
 
 
+@lru_cache(maxsize=4096)
+def _template(source: str):
+    """Compiled once per process and source: compiling costs ~1 ms, rendering ~20 us.
+    Keyed by the source text, so an edited flow simply compiles its new text."""
+    return _env.from_string(source)
+
+
+@lru_cache(maxsize=4096)
+def _expression(source: str):
+    return _env.compile_expression(source, undefined_to_none=False)
+
+
 def _range_for(budget: _Budget):
     def safe_range(*args: int) -> range:
         items = range(*args)
@@ -256,7 +269,7 @@ def render_string(source: str, ctx: dict[str, Any]) -> Any:
     budget = _Budget()
 
     def render() -> str:
-        template = _env.from_string(source)
+        template = _template(source)
         parts, size = [], 0
         for chunk in template.generate({**ctx, "range": _range_for(budget)}):
             size += len(chunk)
@@ -293,7 +306,7 @@ def evaluate(expression: str, ctx: dict[str, Any]) -> Any:
     budget = _Budget()
 
     def run() -> Any:
-        compiled = _env.compile_expression(expression, undefined_to_none=False)
+        compiled = _expression(expression)
         return compiled(**{**ctx, "range": _range_for(budget)})
 
     result = _guarded(run, budget)

@@ -15,7 +15,7 @@ MAX_FIND = 100
 def get_table(bot, name: str, *, create: bool = False) -> Table:
     if create:
         return Table.objects.get_or_create(bot=bot, name=name)[0]
-    table = Table.objects.filter(bot=bot, name=name).first()
+    table = Table.objects.filter(bot=bot, name=name).order_by().first()
     if table is None:
         raise InvalidInput(f"The bot has no table named {name!r}.", field="table")
     return table
@@ -24,7 +24,9 @@ def get_table(bot, name: str, *, create: bool = False) -> Table:
 def _matching(table: Table, key: dict[str, Any]):
     if not key:
         raise InvalidInput("A key with at least one column is needed.", field="key")
-    return Row.objects.filter(table=table, **{f"data__{col}": value for col, value in key.items()})
+    # order_by("id"): Meta.ordering ("table", "id") would join Table and Bot to sort rows
+    # that all belong to one table.
+    return Row.objects.filter(table=table, **{f"data__{col}": value for col, value in key.items()}).order_by("id")
 
 
 def insert(bot, table: str, values: dict[str, Any]) -> dict[str, Any]:
@@ -54,5 +56,13 @@ def upsert(bot, table: str, key: dict[str, Any], values: dict[str, Any]) -> dict
 
 
 def find(bot, table: str, key: dict[str, Any]) -> dict[str, Any]:
-    rows = [{"id": r.pk, **r.data} for r in _matching(get_table(bot, table), key)[:MAX_FIND]]
+    if not key:
+        raise InvalidInput("A key with at least one column is needed.", field="key")
+    # One query when rows match (flows find on every run); the table is looked up only to
+    # tell "no such table" from "no rows".
+    matching = Row.objects.filter(table__bot=bot, table__name=table,
+                                  **{f"data__{col}": value for col, value in key.items()})
+    rows = [{"id": r.pk, **r.data} for r in matching.order_by("id")[:MAX_FIND]]
+    if not rows:
+        get_table(bot, table)
     return {"rows": rows, "count": len(rows), "first": rows[0] if rows else None}

@@ -10,9 +10,13 @@ with the error in the step; that is the flow's to handle, not a run failure.
 from __future__ import annotations
 
 import json
+import os
 import re
+import ssl
 import time
+from collections import OrderedDict
 from datetime import datetime, timezone
+from functools import cache
 from typing import Any
 
 import httpx
@@ -88,6 +92,38 @@ def _read(response: httpx.Response) -> dict[str, Any]:
     return {"status": response.status_code, "headers": dict(response.headers), "body": body}
 
 
+CLIENTS_PER_PROCESS = 64
+_clients: OrderedDict[tuple[str, str], httpx.Client] = OrderedDict()
+_clients_pid = [0]
+
+
+@cache
+def _ssl_context() -> ssl.SSLContext:
+    # Loading the CA bundle costs ~30 ms: once per process, not once per call.
+    return httpx.create_ssl_context()
+
+
+def client_for(target) -> httpx.Client:
+    """A keep-alive client per process and host name (LRU, closed when evicted).
+
+    The URL carries the checked address, so the pool (keyed by address and port) only ever
+    connects where the SSRF guard said. One client per *name* keeps a TLS connection
+    verified for one name (SNI) from carrying a request for another name on the same address.
+    """
+    if _clients_pid[0] != os.getpid():  # never share connections across a fork
+        _clients.clear()
+        _clients_pid[0] = os.getpid()
+    key = (target.url.scheme, target.host_header.lower())
+    client = _clients.get(key)
+    if client is not None:
+        _clients.move_to_end(key)
+        return client
+    client = _clients[key] = httpx.Client(verify=_ssl_context(), follow_redirects=False, trust_env=False)
+    while len(_clients) > CLIENTS_PER_PROCESS:
+        _clients.popitem(last=False)[1].close()
+    return client
+
+
 def _try(ctx: Context, request: dict[str, Any], attempts: list[dict[str, Any]]) -> dict[str, Any]:
     target = check(request["url"])  # resolved again on every try: DNS answers change
     headers = {**request["headers"], "Host": target.host_header}
@@ -97,10 +133,10 @@ def _try(ctx: Context, request: dict[str, Any], attempts: list[dict[str, Any]]) 
     record: dict[str, Any] = {"attempt": len(attempts) + 1}
     attempts.append(record)
     try:
-        with httpx.Client(timeout=request["timeout"], follow_redirects=False, trust_env=False) as client:
-            with client.stream(request["method"], target.url, headers=headers, content=request["content"],
-                               extensions=target.extensions) as response:
-                result = _read(response)
+        with client_for(target).stream(request["method"], target.url, headers=headers,
+                                       content=request["content"], timeout=request["timeout"],
+                                       extensions=target.extensions) as response:
+            result = _read(response)
     except httpx.HTTPError as exc:
         record.update(error=f"{type(exc).__name__}: {exc}", duration_ms=_ms(started))
         raise _Retryable(record["error"]) from exc

@@ -80,6 +80,22 @@ class NodeType:
     # Leaving a waiting node when the run resumes by `port` (e.g. a question saving the
     # reply); None means: leave by that port with nothing else to do.
     resume: Callable[..., Outcome] | None = None
+    # True when executing the node has no effect outside the run (no row written, no
+    # message, no call, no task): the engine may then buffer its step and write it with the
+    # next checkpoint, because a crashed worker redoing it changes nothing. A callable
+    # decides per config (a database `find` is pure, an `insert` is not). Default: not pure,
+    # so a new node type is checkpointed until it says otherwise.
+    pure: bool | Callable[[dict[str, Any]], bool] = False
+    # True when the node's only effects are writes to the studio's own database (no call,
+    # message, task or on_commit hook): the engine then runs it inside the transaction that
+    # records its step, so the rows and the step commit together or not at all.
+    atomic: bool | Callable[[dict[str, Any]], bool] = False
+
+    def is_pure(self, config: dict[str, Any]) -> bool:
+        return self.pure(config) if callable(self.pure) else bool(self.pure)
+
+    def is_atomic(self, config: dict[str, Any]) -> bool:
+        return self.atomic(config) if callable(self.atomic) else bool(self.atomic)
 
     def validate(self, config: Any) -> list[str]:
         if not isinstance(config, dict):

@@ -21,6 +21,7 @@ NODE = NodeType(
         "additionalProperties": False,
     },
     execute=execute,
+    pure=True,
     check=template_check(expressions=("expression",)),
     description="Takes `true` or `false` by evaluating an expression over the run's context.",
 )

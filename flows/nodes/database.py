@@ -54,6 +54,8 @@ NODE = NodeType(
         ],
     },
     execute=execute,
+    pure=lambda config: config.get("operation") == "find",
+    atomic=True,  # insert / update / upsert write only the bot's tables
     check=template_check("table", "key", "values"),
     description="Writes or reads rows of the bot's tables (browsable in the admin).",
 )

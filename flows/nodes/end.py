@@ -24,5 +24,6 @@ NODE = NodeType(
         "additionalProperties": False,
     },
     execute=execute,
+    pure=True,
     description="Ends the run.",
 )

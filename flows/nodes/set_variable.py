@@ -23,6 +23,7 @@ NODE = NodeType(
         "additionalProperties": False,
     },
     execute=execute,
+    pure=True,
     check=template_check("value"),
     description="Stores a value in the run's vars.",
 )

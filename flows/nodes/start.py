@@ -15,5 +15,6 @@ NODE = NodeType(
     ports=("next",),
     config_schema={"type": "object", "additionalProperties": True},
     execute=execute,
+    pure=True,
     description="The entry point of the flow.",
 )

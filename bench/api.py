@@ -1,0 +1,213 @@
+"""API latency: resolve and list under concurrent load, and the queries each request makes.
+
+gunicorn serves the studio on loopback; wrk (a second process) drives it with N concurrent
+connections. Each resolve hits a fresh open ticket: the ticket ids are split between wrk's
+connections, so no two requests resolve the same ticket. Every resolve closes a ticket
+with M active ticket-closed flows (their runs are created and one dispatch task enqueued
+in the request; no cluster drains them here). Then, in-process with CaptureQueriesContext,
+the number of SQL queries of each endpoint at two sizes (flows, list length).
+
+    .venv/bin/python -m bench.api --backend pg --connections 16 --duration 10
+    .venv/bin/python -m bench.api --queries-only        # the query counts alone (fast)
+"""
+
+from __future__ import annotations
+
+import argparse
+import atexit
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+from bench.common import BACKENDS, ROOT, configure, machine
+
+WRK = shutil.which("wrk") or "/usr/bin/wrk"
+
+RESOLVE_LUA = """
+-- Each wrk connection resolves its own slice of the open tickets, one ticket per request.
+local ids = {%(ids)s}
+local per = %(per)d
+local counter = 0
+local threads = {}
+function setup(thread)
+  thread:set("first", #threads * per)
+  table.insert(threads, thread)
+end
+function init(args)
+  next_index = first + 1
+  last_index = first + per
+end
+function request()
+  local id = ids[next_index]
+  if next_index < last_index then next_index = next_index + 1 end
+  return wrk.format("POST", "/api/tickets/" .. id .. "/resolve/", nil, '{"note": "bench"}')
+end
+"""
+
+REPORT_LUA = """
+function done(summary, latency, requests)
+  io.write(string.format("RESULT requests=%d seconds=%.3f p50=%.2f p95=%.2f p99=%.2f errors=%d non2xx=%d\\n",
+    summary.requests, summary.duration / 1e6, latency:percentile(50) / 1000,
+    latency:percentile(95) / 1000, latency:percentile(99) / 1000,
+    summary.errors.connect + summary.errors.read + summary.errors.write + summary.errors.timeout,
+    summary.errors.status))
+end
+"""
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def setup(flows: int, tickets: int):
+    from rest_framework.authtoken.models import Token
+
+    from bench.fanout import open_tickets, setup_bot
+
+    bot, agent = setup_bot(flows, "http://127.0.0.1:9/unused", name="api load")
+    token = Token.objects.get_or_create(user=agent)[0].key
+    return bot, agent, token, open_tickets(bot, tickets)
+
+
+class Gunicorn:
+    def __init__(self, env: dict[str, str], workers: int) -> None:
+        self.port = free_port()
+        self.log = ROOT / "var" / "bench" / f"gunicorn-{os.getpid()}.log"
+        self.proc = subprocess.Popen(
+            [str(Path(sys.executable).with_name("gunicorn")), "studio.wsgi", "--workers", str(workers),
+             "--bind", f"127.0.0.1:{self.port}"],
+            cwd=ROOT, env={**os.environ, **env}, stdout=self.log.open("wb"), stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        atexit.register(self.stop)  # a benchmark that dies must not leave a server behind
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                urllib.request.urlopen(f"http://127.0.0.1:{self.port}/healthz", timeout=1).read()
+                break
+            except OSError:
+                if time.monotonic() > deadline or self.proc.poll() is not None:
+                    self.stop()
+                    raise RuntimeError("gunicorn did not start:\n" + self.log.read_text(errors="replace"))
+                time.sleep(0.1)
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            os.killpg(self.proc.pid, signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+                self.proc.wait()
+
+
+def wrk(port: int, path: str, token: str, script: str, connections: int, threads: int, duration: float) -> dict:
+    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as f:
+        f.write(script + REPORT_LUA)
+    try:
+        out = subprocess.run(
+            [WRK, "-t", str(threads), "-c", str(connections), "-d", f"{duration:g}s", "--latency",
+             "-H", f"Authorization: Token {token}", "-H", "Content-Type: application/json",
+             "-s", f.name, f"http://127.0.0.1:{port}{path}"],
+            capture_output=True, text=True, timeout=duration + 60,
+        )
+    finally:
+        os.unlink(f.name)
+    if out.returncode:
+        raise RuntimeError(f"wrk failed: {out.stderr or out.stdout}")
+    line = next(line for line in out.stdout.splitlines() if line.startswith("RESULT "))
+    result = {k: float(v) for k, v in re.findall(r"(\w+)=([\d.]+)", line)}
+    result["rps"] = result["requests"] / result["seconds"]
+    return result
+
+
+def load(args, env, token, tickets) -> None:
+    from django.db import connection
+
+    connection.close()  # gunicorn forks its own connections; keep ours out of the way
+    server = Gunicorn(env, args.gunicorn_workers)
+    try:
+        threads = min(args.threads, args.connections)
+        per = len(tickets) // args.connections
+        script = RESOLVE_LUA % {"ids": ",".join(str(t.pk) for t in tickets), "per": per * (args.connections // threads)}
+        rows = [("resolve", wrk(server.port, "/api/tickets/", token, script, args.connections, threads, args.duration)),
+                ("list", wrk(server.port, "/api/tickets/", token, "", args.connections, threads, args.duration))]
+    finally:
+        server.stop()
+    print(f"load: gunicorn --workers {args.gunicorn_workers} (sync), wrk -t{threads} -c{args.connections} "
+          f"-d{args.duration}s on loopback; {args.flows} active ticket-closed flows")
+    print("endpoint   requests/s  p50 ms  p95 ms  p99 ms  non-2xx  socket errors")
+    for name, r in rows:
+        print(f"{name:<9} {r['rps']:>11.1f}  {r['p50']:>6.1f}  {r['p95']:>6.1f}  {r['p99']:>6.1f}  "
+              f"{int(r['non2xx']):>7}  {int(r['errors']):>6}")
+
+
+def query_counts() -> None:
+    """Queries per request at two sizes: they must not grow with flows, runs or list length."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+    from rest_framework.test import APIClient
+
+    from bench.fanout import open_tickets, setup_bot
+
+    def client_for(agent):
+        from rest_framework.authtoken.models import Token
+
+        client = APIClient()
+        client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.get_or_create(user=agent)[0].key}")
+        return client
+
+    def count(call) -> int:
+        with CaptureQueriesContext(connection) as ctx:
+            response = call()
+        assert response.status_code == 200, response.content
+        return len(ctx.captured_queries)
+
+    rows = []
+    for flows, listed in ((1, 5), (10, 50)):
+        bot, agent = setup_bot(flows, "http://127.0.0.1:9/unused", name=f"queries {flows}")
+        client = client_for(agent)
+        tickets = open_tickets(bot, listed)
+        resolve = count(lambda: client.post(f"/api/tickets/{tickets[0].pk}/resolve/", {"note": "x"}, format="json"))
+        listing = count(lambda: client.get("/api/tickets/?page_size=50"))
+        rows.append((flows, listed, resolve, listing))
+    print("queries per request (CaptureQueriesContext, in-process)")
+    print("active flows  list length   resolve  list")
+    for flows, listed, resolve, listing in rows:
+        print(f"{flows:>12}  {listed:>11}  {resolve:>8}  {listing:>4}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--backend", choices=BACKENDS, default="pg")
+    parser.add_argument("--flows", type=int, default=3, help="active ticket-closed flows")
+    parser.add_argument("--tickets", type=int, default=3000, help="open tickets for the resolve load")
+    parser.add_argument("--connections", type=int, default=16)
+    parser.add_argument("--threads", type=int, default=2, help="wrk threads")
+    parser.add_argument("--duration", type=float, default=10)
+    parser.add_argument("--gunicorn-workers", type=int, default=2 * (os.cpu_count() or 1) + 1)
+    parser.add_argument("--queries-only", action="store_true")
+    args = parser.parse_args()
+
+    env = configure(args.backend, f"api_{args.backend.replace('-', '_')}",
+                    ALLOWED_HOSTS="127.0.0.1,localhost,testserver")
+    print(f"API on {args.backend}; {machine()}")
+    query_counts()
+    if args.queries_only:
+        return
+    bot, agent, token, tickets = setup(args.flows, args.tickets)
+    load(args, env, token, tickets)
+
+
+if __name__ == "__main__":
+    main()

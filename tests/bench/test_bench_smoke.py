@@ -1,0 +1,51 @@
+"""Each benchmark still runs, at a tiny size. Figures are printed by the benchmarks and
+never asserted here (they depend on the machine and on its load)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+PREFIX = f"bench_smoke_{os.getpid()}_"
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _clean_up():
+    yield
+    for path in (ROOT / "var" / "bench").glob(f"{PREFIX}*"):
+        path.unlink(missing_ok=True)
+
+
+def bench(*args: str, timeout: int = 120) -> str:
+    env = {k: v for k, v in os.environ.items() if k not in ("DJANGO_SETTINGS_MODULE", "REDIS_URL")}
+    done = subprocess.run([sys.executable, "-m", *args], cwd=ROOT, env={**env, "BENCH_DB_PREFIX": PREFIX},
+                          capture_output=True, text=True, timeout=timeout)
+    assert done.returncode == 0, done.stdout + done.stderr
+    return done.stdout
+
+
+def test_the_fanout_benchmark_runs_a_real_cluster():
+    out = bench("bench.fanout", "--backend", "sqlite", "--closures", "5", "--flows", "2", "--workers", "1")
+    assert "closures/s" in out
+    # every run called the receiver once, and no call was made twice
+    assert "'requests': 10, 'distinct_keys': 10, 'duplicates': 0" in out
+
+
+def test_the_engine_benchmark_runs():
+    out = bench("bench.engine", "--runs", "3", "--backend", "sqlite")
+    assert "run statuses: ['succeeded']" in out
+    assert "per node, overhead" in out
+
+
+@pytest.mark.skipif(not shutil.which("wrk"), reason="wrk is not installed")
+def test_the_api_benchmark_runs_its_query_counts_and_a_short_load():
+    out = bench("bench.api", "--backend", "sqlite", "--tickets", "40", "--connections", "2", "--threads", "1",
+                "--duration", "1", "--gunicorn-workers", "1")
+    assert "queries per request" in out
+    assert "resolve" in out and "list" in out
