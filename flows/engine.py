@@ -188,11 +188,20 @@ def _run_node(walk: _Walk, node, node_type, *, record: bool) -> str | None:
     step = _step_row(flow_run, seq, node, started, clock, port=outcome.port or "", output=outcome.outputs)
     walk.seq, walk.vars, walk.sizes = seq, new_vars, sizes
     walk.pending.append(step)
+    target = walk.graph.edges.get((node.key, outcome.port)) if outcome.port else None
     if outcome.wait:
         step.output = {**step.output, "waiting_for": outcome.wait}
-        return _advance(walk, current=node.key, wait=outcome)
-    target = walk.graph.edges.get((node.key, outcome.port)) if outcome.port else None
+        if target is None:
+            return _wait(walk, current=node.key, wait=outcome)
+        # Raise ticket's `ticket_created`: that branch runs first (e.g. "an agent is on the
+        # way"); the run waits on the ticket at this node when the branch ends.
+        walk.current = target
+        _save(walk, vars=walk.vars, current_node=target, resume_port="", lease_expires_at=_lease(),
+              ticket_wait_node=node.key, **outcome.links)
+        return None
     if target is None:
+        if walk.flow_run.ticket_wait_node:
+            return _wait(walk, current=walk.flow_run.ticket_wait_node, wait=Outcome(wait="ticket"))
         return _advance(walk, current=node.key, finished=True)
     walk.current = target
     if record:
@@ -270,12 +279,21 @@ def _advance(walk: _Walk, *, current, wait: Outcome | None = None, finished=Fals
     if wait is not None:
         fields.update(status=FlowRun.Status.WAITING, waiting_for=wait.wait, wait_until=wait.wait_until,
                       lease_expires_at=None, **wait.links)
+        if wait.wait == FlowRun.Waiting.TICKET:
+            fields["ticket_wait_node"] = ""  # the branch before this wait, if any, has ended
     elif finished:
         fields.update(status=FlowRun.Status.SUCCEEDED, finished_at=timezone.now(), lease_expires_at=None)
     else:
         fields["lease_expires_at"] = _lease()
     _save(walk, **fields)
     return walk.flow_run.status if (wait is not None or finished) else None
+
+
+def _wait(walk: _Walk, *, current: str, wait: Outcome) -> str:
+    status = _advance(walk, current=current, wait=wait)
+    if wait.wait == FlowRun.Waiting.TICKET:
+        services.resume_if_ticket_closed(walk.flow_run)  # closed while we were getting here
+    return status
 
 
 def _fail(walk: _Walk, error: str, *, step: RunStep | None = None) -> str:

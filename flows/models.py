@@ -121,6 +121,9 @@ class FlowRun(models.Model):
     current_node = models.CharField(max_length=80, blank=True)
     resume_port = models.CharField(max_length=40, blank=True)
     waiting_for = models.CharField(max_length=10, choices=Waiting.choices, blank=True, default="")
+    # A Raise ticket node whose `ticket_created` branch runs first: the run waits on the
+    # ticket at this node once that branch ends.
+    ticket_wait_node = models.CharField(max_length=80, blank=True)
     wait_until = models.DateTimeField(null=True, blank=True)
     step_count = models.PositiveIntegerField(default=0)
     attempts = models.PositiveIntegerField(default=0)

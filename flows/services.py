@@ -120,6 +120,22 @@ def resume_ticket_runs(ticket, *, csat: dict[str, Any] | None = None) -> list[in
     return _resume(runs, port="ticket_closed", vars_update={"ticket": ticket_payload(ticket), "csat": csat})
 
 
+def resume_if_ticket_closed(run: FlowRun) -> list[int]:
+    """A run that began waiting on a ticket which closed meanwhile continues at once.
+
+    The close resumes only runs already waiting; a run still on its `ticket_created` branch
+    (or between creating the ticket and recording its wait) when the agent closed the ticket
+    is caught here, after its wait is recorded, and by the sweeper.
+    """
+    from inbox.models import Ticket
+    from inbox.payloads import csat_payload
+
+    ticket = Ticket.objects.filter(pk=run.ticket_id, status=Ticket.Status.CLOSED).first()
+    if ticket is None:
+        return []
+    return resume_ticket_runs(ticket, csat=csat_payload(getattr(ticket, "csat_response", None)))
+
+
 def deliver_reply(conversation, message) -> list[int]:
     """A customer's message answers the question a run of this conversation waits on."""
     runs = FlowRun.objects.filter(
@@ -199,6 +215,11 @@ def sweep() -> dict[str, int]:
     )
     for run_id in due:
         resume_after_delay(run_id)
+    closed = FlowRun.objects.filter(
+        status=FlowRun.Status.WAITING, waiting_for=FlowRun.Waiting.TICKET, ticket__status="closed"
+    ).select_related("ticket")[:1000]
+    for run in closed:
+        due.extend(resume_if_ticket_closed(run))
     # A reclaimed run's task was lost with its worker: enqueue it now, however young the run.
     for run_id in dict.fromkeys([*reclaimed, *queued]):
         enqueue(EXECUTE_TASK, run_id)

@@ -1,9 +1,9 @@
 """Hands the chat to a live agent: creates a ticket, then waits for it to close.
 
 Ports: `agents_unavailable` (nobody available in the group: no ticket), `failure` (no
-conversation, or the ticket was refused), `ticket_closed` (the run resumes there when the
-ticket closes, with vars.ticket and vars.csat). `ticket_created` is declared for the API's
-contract but a run waits on the ticket rather than taking it: see docs/flows.md.
+conversation, or the ticket was refused), `ticket_created` (taken at once when it has an
+edge: that branch runs, then the run waits on the ticket here), `ticket_closed` (the run
+resumes there when the ticket closes, with vars.ticket and vars.csat).
 """
 
 from __future__ import annotations
@@ -35,7 +35,7 @@ def execute(ctx: Context, config: dict) -> Outcome:
     except ServiceError as exc:
         return Outcome(port="failure", outputs={"error": exc.message})
     payload = ticket_payload(ticket)
-    return Outcome(wait="ticket", links={"ticket_id": ticket.pk}, vars={"ticket": payload},
+    return Outcome(port="ticket_created", wait="ticket", links={"ticket_id": ticket.pk}, vars={"ticket": payload},
                    outputs={"ticket_id": ticket.pk, "group": group})
 
 
