@@ -28,9 +28,11 @@ def support_chat() -> dict[str, Any]:
             "Thanks for your patience{% if vars.csat %} and for rating us {{ vars.csat.rating }}/"
             "{{ vars.csat.scale }}{% endif %}! Anything else? You can ask about: 1) your invoice, "
             "2) changing your plan, 3) talking to us again.")}),
+        ("queued", "send_message", {"text": "Ticket #{{ vars.ticket.id }} is open: an agent will join you shortly."}),
         ("busy", "send_message", {"text": "All our billing agents are busy. We will email you shortly."}),
         ("done", "end", {}),
     ], [("start", "next", "greet"), ("greet", "next", "ask"), ("ask", "answered", "handover"),
+        ("handover", "ticket_created", "queued"),
         ("handover", "ticket_closed", "thanks"), ("handover", "agents_unavailable", "busy"),
         ("thanks", "next", "done")],
         "Greets, asks, hands over to a billing agent and continues when the ticket closes.")
