@@ -114,10 +114,6 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA busy_timeout=30000;",
     }
     Path(DATABASES["default"]["NAME"]).parent.mkdir(parents=True, exist_ok=True)
-elif env_bool("DB_SERVER_SIDE_BINDING", False):
-    # psycopg sends parameters apart from the SQL; statements repeated 5 times on a
-    # connection are then prepared (parsed and planned once). See docs/performance.md.
-    DATABASES["default"]["OPTIONS"] = {"server_side_binding": True}
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
