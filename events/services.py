@@ -54,12 +54,16 @@ def emit(bot, key: str, payload: dict[str, Any], *, dedupe_key: str | None = Non
     Returns the occurrence, or None when the bot has no such event. With a `dedupe_key`,
     a second emission for the same cause returns the first occurrence and starts nothing.
     """
-    event = Event.objects.filter(bot=bot, key=key).first()
+    # (bot, key) is unique: order_by() keeps the lookup from sorting by Meta.ordering, which
+    # joined Bot. No savepoint: an error here propagates and rolls the caller's work back
+    # with it (a savepoint is two more round trips on every ticket close).
+    event = next(iter(Event.objects.filter(bot=bot, key=key).order_by()[:1]), None)
     if event is None:
         return None
-    with transaction.atomic():
+    with transaction.atomic(savepoint=False):
         if dedupe_key is not None:
-            existing = EventOccurrence.objects.filter(event=event, dedupe_key=dedupe_key).first()
+            existing = next(iter(
+                EventOccurrence.objects.filter(event=event, dedupe_key=dedupe_key).order_by()[:1]), None)
             if existing is not None:
                 return existing
         status = EventOccurrence.Status.DISPATCHED if event.is_active else EventOccurrence.Status.SKIPPED

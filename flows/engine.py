@@ -246,7 +246,9 @@ def _save(walk: _Walk, **fields: Any) -> None:
     if steps:
         fields["step_count"] = steps[-1].seq
     try:
-        with transaction.atomic():
+        # No savepoint when nested in an atomic node's transaction: LostRun and
+        # IntegrityError leave through that transaction too, which rolls it all back.
+        with transaction.atomic(savepoint=False):
             if steps:
                 RunStep.objects.bulk_create(steps)
             changed = FlowRun.objects.filter(

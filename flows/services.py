@@ -35,12 +35,12 @@ def requeue_after_seconds() -> int:
 # --- Starting runs ------------------------------------------------------------------------
 
 
-def start_event_flows(occurrence) -> list[int]:
+def start_event_flows(occurrence) -> int:
     """Create one queued run per active flow triggered by the occurrence's event.
 
     Runs are created in bulk in the caller's transaction; one dispatch task, enqueued on
     commit, fans them out to workers, so the request path costs the same whatever the
-    number of flows.
+    number of flows. Returns the number of flows started.
     """
     flows = Flow.objects.filter(
         bot_id=occurrence.bot_id,
@@ -54,10 +54,10 @@ def start_event_flows(occurrence) -> list[int]:
         for flow_id in flows
     ]
     if not runs:
-        return []
+        return 0
     FlowRun.objects.bulk_create(runs, ignore_conflicts=True)
     enqueue_on_commit(DISPATCH_TASK, occurrence.pk)
-    return list(FlowRun.objects.filter(occurrence=occurrence).order_by().values_list("pk", flat=True))
+    return len(runs)
 
 
 def _event_links(payload: dict[str, Any]) -> dict[str, Any]:

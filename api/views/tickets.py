@@ -35,8 +35,15 @@ class TicketViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, InboxViewS
         serializer.is_valid(raise_exception=True)
         return serializer.validated_data
 
+    def get_queryset(self):
+        queryset = super().get_queryset()
+        # resolve reads the bot's CSAT settings: one query instead of two
+        return queryset.select_related("bot") if self.action == "resolve" else queryset
+
     def _ticket(self, ticket, code=status.HTTP_200_OK) -> Response:
-        ticket = self.get_queryset().get(pk=ticket.pk)
+        # The ticket was found through the scoped queryset (get_object) or a scoped field
+        # already; this re-read only picks up the change and the CSAT response.
+        ticket = Ticket.objects.select_related("csat_response").get(pk=ticket.pk)
         return Response(TicketSerializer(ticket, context=self.get_serializer_context()).data, status=code)
 
     @extend_schema(summary="Raise a ticket on a conversation", responses={201: TicketSerializer, **ERRORS})

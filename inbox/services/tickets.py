@@ -11,6 +11,8 @@ from datetime import timedelta
 from typing import Any
 
 from django.db import IntegrityError, transaction
+from django.db.models import F, Value
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from inbox import signals
@@ -116,16 +118,17 @@ def resolve_ticket(ticket: Ticket, agent, *, note: str = "") -> Ticket:
         fields.update(status=Ticket.Status.PENDING_CSAT, csat_expires_at=expires)
     else:
         fields.update(status=Ticket.Status.CLOSED, closed_at=now)
+    # An unassigned ticket is assigned to whoever resolves it, in the same UPDATE.
+    fields["assignee"] = Coalesce(F("assignee"), Value(agent.pk))
     changed = Ticket.objects.filter(pk=ticket.pk, status__in=Ticket.RESOLVABLE).update(**fields)
     if not changed:
         raise Conflict(f"Ticket {ticket.pk} is {ticket_status(ticket)}; it cannot be resolved again.")
-    if not ticket.assignee_id:
-        Ticket.objects.filter(pk=ticket.pk, assignee__isnull=True).update(assignee=agent)
     ticket = _reload(ticket)
     if bot.csat_enabled:
         _ask_for_rating(ticket)
     else:
-        _after_close(ticket, csat=None)
+        # Straight from open/assigned: no CSAT survey was ever scheduled for this ticket.
+        _after_close(ticket, csat=None, survey_scheduled=False)
     return ticket
 
 
@@ -191,9 +194,10 @@ def close_ticket(ticket: Ticket, *, expected: str, csat=None) -> bool:
     return bool(changed)
 
 
-def _after_close(ticket: Ticket, *, csat) -> None:
+def _after_close(ticket: Ticket, *, csat, survey_scheduled: bool = True) -> None:
     from django_q.models import Schedule
 
-    Schedule.objects.filter(name=f"csat-expiry-ticket-{ticket.pk}").delete()
+    if survey_scheduled:
+        Schedule.objects.filter(name=f"csat-expiry-ticket-{ticket.pk}").delete()
     Conversation.objects.filter(pk=ticket.conversation_id).update(status=Conversation.Status.BOT)
     signals.ticket_closed.send(sender=Ticket, ticket=ticket, csat=csat)
