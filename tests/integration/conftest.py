@@ -103,6 +103,8 @@ def start_cluster(transactional_db, monkeypatch, tmp_path) -> Callable[..., Clus
         broker = broker or default_broker()
         if broker == "redis":
             if not redis_reachable():
+                if os.environ.get("CI"):
+                    pytest.fail(f"no Redis server at {REDIS_URL}: CI starts one")
                 pytest.skip(f"no Redis server at {REDIS_URL}")
             monkeypatch.setattr(Conf, "ORM", None)
             monkeypatch.setattr(Conf, "REDIS", REDIS_URL)

@@ -25,8 +25,6 @@ def terminate_other_connections() -> int:
 
 @pytest.mark.parametrize("broker", ["orm", "redis"])
 def test_the_next_task_reconnects_after_the_database_dropped_the_connections(start_cluster, bot, broker):
-    if connection.vendor != "postgresql":
-        pytest.skip("terminating other sessions' connections is PostgreSQL's pg_terminate_backend")
     cluster = start_cluster(broker)
     flow = build_flow(bot, [("note", "set_variable", {"name": "n", "value": "{{ event.n }}"})])
 
