@@ -171,11 +171,6 @@ def claim(run_id: int) -> bool:
     return bool(changed)
 
 
-def renew_lease(run_id: int) -> None:
-    FlowRun.objects.filter(pk=run_id, status=FlowRun.Status.RUNNING).update(
-        lease_expires_at=timezone.now() + timedelta(seconds=lease_seconds())
-    )
-
 
 @transaction.atomic
 def replay_run(run: FlowRun) -> FlowRun:
@@ -217,10 +212,9 @@ def sweep() -> dict[str, int]:
         resume_after_delay(run_id)
     closed = FlowRun.objects.filter(
         status=FlowRun.Status.WAITING, waiting_for=FlowRun.Waiting.TICKET, ticket__status="closed"
-    ).select_related("ticket")[:1000]
-    for run in closed:
-        due.extend(resume_if_ticket_closed(run))
+    )[:1000]
+    resumed_on_ticket = sum(len(resume_if_ticket_closed(run)) for run in closed)
     # A reclaimed run's task was lost with its worker: enqueue it now, however young the run.
     for run_id in dict.fromkeys([*reclaimed, *queued]):
         enqueue(EXECUTE_TASK, run_id)
-    return {"reclaimed": len(reclaimed), "requeued": len(queued), "resumed": len(due)}
+    return {"reclaimed": len(reclaimed), "requeued": len(queued), "resumed": len(due) + resumed_on_ticket}

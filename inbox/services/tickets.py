@@ -155,7 +155,7 @@ def submit_csat(ticket: Ticket, rating: Any, *, comment: str = "") -> CSATRespon
         raise InvalidInput(f"The rating must be a whole number from 1 to {scale}.", field="rating")
     if CSATResponse.objects.filter(ticket=ticket).exists():
         raise Conflict(f"Ticket {ticket.pk} has already been rated.")
-    if ticket_status(ticket) != Ticket.Status.PENDING_CSAT:
+    if ticket.status != Ticket.Status.PENDING_CSAT:  # just reloaded, in this transaction
         raise Conflict(f"Ticket {ticket.pk} is not waiting for a rating.")
     try:
         with transaction.atomic():
