@@ -77,6 +77,7 @@ class StrictNumberField(serializers.FloatField):
         if isinstance(data, bool) or not isinstance(data, (int, float)):
             self.fail("invalid")
         if isinstance(data, int) and abs(data) > 10**12:
-            self.fail("max_value" if data > 0 else "min_value",
-                      max_value=self.max_value, min_value=self.min_value)
+            self.fail(
+                "max_value" if data > 0 else "min_value", max_value=self.max_value, min_value=self.min_value
+            )
         return super().to_internal_value(data)

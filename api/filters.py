@@ -67,4 +67,3 @@ class TicketFilter(filters.FilterSet):
     class Meta:
         model = Ticket
         fields = ["bot", "status", "assignee", "priority", "category"]
-

@@ -84,9 +84,18 @@ class Gunicorn:
         self.port = free_port()
         self.log = ROOT / "var" / "bench" / f"gunicorn-{os.getpid()}.log"
         self.proc = subprocess.Popen(
-            [str(Path(sys.executable).with_name("gunicorn")), "studio.wsgi", "--workers", str(workers),
-             "--bind", f"127.0.0.1:{self.port}"],
-            cwd=ROOT, env={**os.environ, **env}, stdout=self.log.open("wb"), stderr=subprocess.STDOUT,
+            [
+                str(Path(sys.executable).with_name("gunicorn")),
+                "studio.wsgi",
+                "--workers",
+                str(workers),
+                "--bind",
+                f"127.0.0.1:{self.port}",
+            ],
+            cwd=ROOT,
+            env={**os.environ, **env},
+            stdout=self.log.open("wb"),
+            stderr=subprocess.STDOUT,
             start_new_session=True,
         )
         atexit.register(self.stop)  # a benchmark that dies must not leave a server behind
@@ -111,15 +120,33 @@ class Gunicorn:
                 self.proc.wait()
 
 
-def wrk(port: int, path: str, token: str, script: str, connections: int, threads: int, duration: float) -> dict:
+def wrk(
+    port: int, path: str, token: str, script: str, connections: int, threads: int, duration: float
+) -> dict:
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as f:
         f.write(script + REPORT_LUA)
     try:
         out = subprocess.run(
-            [WRK, "-t", str(threads), "-c", str(connections), "-d", f"{duration:g}s", "--latency",
-             "-H", f"Authorization: Token {token}", "-H", "Content-Type: application/json",
-             "-s", f.name, f"http://127.0.0.1:{port}{path}"],
-            capture_output=True, text=True, timeout=duration + 60,
+            [
+                WRK,
+                "-t",
+                str(threads),
+                "-c",
+                str(connections),
+                "-d",
+                f"{duration:g}s",
+                "--latency",
+                "-H",
+                f"Authorization: Token {token}",
+                "-H",
+                "Content-Type: application/json",
+                "-s",
+                f.name,
+                f"http://127.0.0.1:{port}{path}",
+            ],
+            capture_output=True,
+            text=True,
+            timeout=duration + 60,
         )
     finally:
         os.unlink(f.name)
@@ -139,17 +166,29 @@ def load(args, env, token, tickets) -> None:
     try:
         threads = min(args.threads, args.connections)
         per = len(tickets) // args.connections
-        script = RESOLVE_LUA % {"ids": ",".join(str(t.pk) for t in tickets), "per": per * (args.connections // threads)}
-        rows = [("resolve", wrk(server.port, "/api/tickets/", token, script, args.connections, threads, args.duration)),
-                ("list", wrk(server.port, "/api/tickets/", token, "", args.connections, threads, args.duration))]
+        script = RESOLVE_LUA % {
+            "ids": ",".join(str(t.pk) for t in tickets),
+            "per": per * (args.connections // threads),
+        }
+        rows = [
+            (
+                "resolve",
+                wrk(server.port, "/api/tickets/", token, script, args.connections, threads, args.duration),
+            ),
+            ("list", wrk(server.port, "/api/tickets/", token, "", args.connections, threads, args.duration)),
+        ]
     finally:
         server.stop()
-    print(f"load: gunicorn --workers {args.gunicorn_workers} (sync), wrk -t{threads} -c{args.connections} "
-          f"-d{args.duration}s on loopback; {args.flows} active ticket-closed flows")
+    print(
+        f"load: gunicorn --workers {args.gunicorn_workers} (sync), wrk -t{threads} -c{args.connections} "
+        f"-d{args.duration}s on loopback; {args.flows} active ticket-closed flows"
+    )
     print("endpoint   requests/s  p50 ms  p95 ms  p99 ms  non-2xx  socket errors")
     for name, r in rows:
-        print(f"{name:<9} {r['rps']:>11.1f}  {r['p50']:>6.1f}  {r['p95']:>6.1f}  {r['p99']:>6.1f}  "
-              f"{int(r['non2xx']):>7}  {int(r['errors']):>6}")
+        print(
+            f"{name:<9} {r['rps']:>11.1f}  {r['p50']:>6.1f}  {r['p95']:>6.1f}  {r['p99']:>6.1f}  "
+            f"{int(r['non2xx']):>7}  {int(r['errors']):>6}"
+        )
 
 
 def query_counts() -> None:
@@ -178,7 +217,9 @@ def query_counts() -> None:
         bot, agent = setup_bot(flows, "http://127.0.0.1:9/unused", name=f"queries {flows}")
         client = client_for(agent)
         tickets = open_tickets(bot, listed)
-        resolve = count(lambda: client.post(f"/api/tickets/{tickets[0].pk}/resolve/", {"note": "x"}, format="json"))
+        resolve = count(
+            lambda: client.post(f"/api/tickets/{tickets[0].pk}/resolve/", {"note": "x"}, format="json")
+        )
         listing = count(lambda: client.get("/api/tickets/?page_size=50"))
         rows.append((flows, listed, resolve, listing))
     print("queries per request (CaptureQueriesContext, in-process)")
@@ -188,7 +229,9 @@ def query_counts() -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--backend", choices=BACKENDS, default="pg")
     parser.add_argument("--flows", type=int, default=3, help="active ticket-closed flows")
     parser.add_argument("--tickets", type=int, default=3000, help="open tickets for the resolve load")
@@ -199,8 +242,9 @@ def main() -> None:
     parser.add_argument("--queries-only", action="store_true")
     args = parser.parse_args()
 
-    env = configure(args.backend, f"api_{args.backend.replace('-', '_')}",
-                    ALLOWED_HOSTS="127.0.0.1,localhost,testserver")
+    env = configure(
+        args.backend, f"api_{args.backend.replace('-', '_')}", ALLOWED_HOSTS="127.0.0.1,localhost,testserver"
+    )
     print(f"API on {args.backend}; {machine()}")
     query_counts()
     if args.queries_only:

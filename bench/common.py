@@ -39,8 +39,10 @@ def machine() -> str:
     except (OSError, StopIteration, ValueError):
         pass
     load = "load average {:.1f} {:.1f} {:.1f}".format(*os.getloadavg())
-    return (f"{os.cpu_count()} cores{mem}, {platform.python_implementation()} {platform.python_version()}, "
-            f"{date.today()}, {load}")
+    return (
+        f"{os.cpu_count()} cores{mem}, {platform.python_implementation()} {platform.python_version()}, "
+        f"{date.today()}, {load}"
+    )
 
 
 def fresh_database(backend: str, name: str) -> str:
@@ -104,8 +106,11 @@ class Cluster:
         self.log = ROOT / "var" / "bench" / f"qcluster-{os.getpid()}.log"
         self.proc = subprocess.Popen(
             [sys.executable, "manage.py", "qcluster"],
-            cwd=ROOT, env={**os.environ, **env, "Q_WORKERS": str(workers)},
-            stdout=self.log.open("wb"), stderr=subprocess.STDOUT, start_new_session=True,
+            cwd=ROOT,
+            env={**os.environ, **env, "Q_WORKERS": str(workers)},
+            stdout=self.log.open("wb"),
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
         )
         atexit.register(self.stop)  # a benchmark that dies must not leave a cluster behind
         deadline = time.monotonic() + 30
@@ -178,8 +183,10 @@ class CpuMeter:
         self.before = {pid: _cpu_of(pid) for pids in self.groups.values() for pid in pids()}
 
     def stop(self) -> dict[str, float]:
-        return {name: sum(_cpu_of(pid) - self.before.get(pid, 0.0) for pid in pids())
-                for name, pids in self.groups.items()}
+        return {
+            name: sum(_cpu_of(pid) - self.before.get(pid, 0.0) for pid in pids())
+            for name, pids in self.groups.items()
+        }
 
 
 def wait_until(condition, timeout: float, interval: float = 0.05) -> float:

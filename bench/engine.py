@@ -31,8 +31,12 @@ def flow_definition() -> dict:
             config = {"expression": "event.ticket.category == 'billing'"}
             out = "true"
         else:
-            config = {"table": "customers", "operation": "find", "key": {"email": "{{ event.customer.email }}"},
-                      "save_as": f"row{i}"}
+            config = {
+                "table": "customers",
+                "operation": "find",
+                "key": {"email": "{{ event.customer.email }}"},
+                "save_as": f"row{i}",
+            }
             out = "success"
         nodes.append({"key": key, "type": kind, "config": config})
         edges.append({"source": previous, "port": port, "target": key})
@@ -57,13 +61,18 @@ def plain_python(bot) -> None:
         elif kind == 1:
             assert PAYLOAD["ticket"]["category"] == "billing"
         else:
-            rows = list(Row.objects.filter(table__bot=bot, table__name="customers",
-                                           data__email=PAYLOAD["customer"]["email"]).order_by("id")[:100])
+            rows = list(
+                Row.objects.filter(
+                    table__bot=bot, table__name="customers", data__email=PAYLOAD["customer"]["email"]
+                ).order_by("id")[:100]
+            )
             variables[f"row{i}"] = rows[0].data if rows else None
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--runs", type=int, default=200)
     parser.add_argument("--backend", choices=BACKENDS, default="sqlite")
     args = parser.parse_args()
@@ -94,7 +103,9 @@ def main() -> None:
     status = FlowRun.objects.filter(flow=flow).order_by().values_list("status", flat=True).distinct()
     e, p = percentiles(engine_us), percentiles(plain_us)
     overhead = percentiles([a - b for a, b in zip(engine_us, plain_us)])
-    print(f"engine, {NODES}-node flow, {args.runs} runs on {args.backend}; {machine()}; run statuses: {list(status)}")
+    print(
+        f"engine, {NODES}-node flow, {args.runs} runs on {args.backend}; {machine()}; run statuses: {list(status)}"
+    )
     print(f"per node, engine:       median {e['p50']:8.1f} us   p99 {e['p99']:8.1f} us")
     print(f"per node, plain Python: median {p['p50']:8.1f} us   p99 {p['p99']:8.1f} us")
     print(f"per node, overhead:     median {overhead['p50']:8.1f} us   p99 {overhead['p99']:8.1f} us")

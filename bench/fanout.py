@@ -17,8 +17,18 @@ import sys
 import time
 import urllib.request
 
-from bench.common import (BACKENDS, ROOT, Cluster, CpuMeter, configure, database_backend_pids, machine,
-                          percentiles, session_pids, wait_until)
+from bench.common import (
+    BACKENDS,
+    ROOT,
+    Cluster,
+    CpuMeter,
+    configure,
+    database_backend_pids,
+    machine,
+    percentiles,
+    session_pids,
+    wait_until,
+)
 
 
 def flow_definition(i: int, receiver: str) -> dict:
@@ -27,15 +37,32 @@ def flow_definition(i: int, receiver: str) -> dict:
         "trigger": {"type": "event", "event": "ticket-closed"},
         "nodes": [
             {"key": "start", "type": "start", "config": {}},
-            {"key": "billing", "type": "condition", "config": {"expression": "event.ticket.category == 'billing'"}},
-            {"key": "store", "type": "database", "config": {
-                "table": f"closed_{i}", "operation": "insert",
-                "values": {"ticket": "{{ event.ticket.id }}", "subject": "{{ event.ticket.subject }}"},
-            }},
-            {"key": "call", "type": "api_call", "config": {
-                "method": "POST", "url": receiver, "body": {"ticket": "{{ event.ticket.id }}", "flow": i},
-                "timeout_seconds": 5, "retries": 2, "save_as": "crm",
-            }},
+            {
+                "key": "billing",
+                "type": "condition",
+                "config": {"expression": "event.ticket.category == 'billing'"},
+            },
+            {
+                "key": "store",
+                "type": "database",
+                "config": {
+                    "table": f"closed_{i}",
+                    "operation": "insert",
+                    "values": {"ticket": "{{ event.ticket.id }}", "subject": "{{ event.ticket.subject }}"},
+                },
+            },
+            {
+                "key": "call",
+                "type": "api_call",
+                "config": {
+                    "method": "POST",
+                    "url": receiver,
+                    "body": {"ticket": "{{ event.ticket.id }}", "flow": i},
+                    "timeout_seconds": 5,
+                    "retries": 2,
+                    "save_as": "crm",
+                },
+            },
             {"key": "end", "type": "end", "config": {}},
         ],
         "edges": [
@@ -89,8 +116,11 @@ def purge_queue(env: dict) -> None:
 
 
 def meter(cluster: Cluster) -> CpuMeter:
-    return CpuMeter(cluster=lambda: session_pids(cluster.proc.pid), postgres=database_backend_pids,
-                    driver=lambda: [os.getpid()])
+    return CpuMeter(
+        cluster=lambda: session_pids(cluster.proc.pid),
+        postgres=database_backend_pids,
+        driver=lambda: [os.getpid()],
+    )
 
 
 def measure_ceiling(env: dict, workers: int, tasks: int) -> tuple[float, dict[str, float]]:
@@ -171,7 +201,9 @@ def measure_fanout(env: dict, workers: int, bot, agent, closures: int, flows: in
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--backend", choices=BACKENDS, default="sqlite")
     parser.add_argument("--closures", type=int, default=500)
     parser.add_argument("--flows", type=int, default=3)
@@ -179,15 +211,21 @@ def main() -> None:
     parser.add_argument("--rate", type=float, default=0, help="closures per second (0: as fast as possible)")
     args = parser.parse_args()
 
-    receiver_proc = subprocess.Popen([sys.executable, "-m", "bench.receiver"], cwd=ROOT, stdout=subprocess.PIPE, text=True)
+    receiver_proc = subprocess.Popen(
+        [sys.executable, "-m", "bench.receiver"], cwd=ROOT, stdout=subprocess.PIPE, text=True
+    )
     receiver = f"http://127.0.0.1:{receiver_proc.stdout.readline().strip()}/crm"
     try:
         env = configure(args.backend, f"fanout_{args.backend.replace('-', '_')}")
         bot, agent = setup_bot(args.flows, receiver)
-        print(f"fan-out on {args.backend}: {args.closures} closures x {args.flows} flows, "
-              f"rate {args.rate or 'max'}; {machine()}")
-        print("workers  closures/s  runs/s  ceiling tasks/s  ratio  started p50/p95/p99 ms  "
-              "finished p50/p95/p99 ms  failed  CPU ms/run cluster+pg+driver  (ceiling ms/task)  load")
+        print(
+            f"fan-out on {args.backend}: {args.closures} closures x {args.flows} flows, "
+            f"rate {args.rate or 'max'}; {machine()}"
+        )
+        print(
+            "workers  closures/s  runs/s  ceiling tasks/s  ratio  started p50/p95/p99 ms  "
+            "finished p50/p95/p99 ms  failed  CPU ms/run cluster+pg+driver  (ceiling ms/task)  load"
+        )
         for workers in [int(w) for w in args.workers.split(",")]:
             ceiling, ceiling_cpu = measure_ceiling(env, workers, args.closures * args.flows)
             result = measure_fanout(env, workers, bot, agent, args.closures, args.flows, args.rate)

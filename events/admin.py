@@ -27,15 +27,20 @@ class EventAdmin(admin.ModelAdmin):
     def get_queryset(self, request):
         flows = (
             Flow.objects.filter(
-                bot=OuterRef("bot"), trigger_type=Flow.Trigger.EVENT,
-                trigger_event=OuterRef("key"), is_active=True,
+                bot=OuterRef("bot"),
+                trigger_type=Flow.Trigger.EVENT,
+                trigger_event=OuterRef("key"),
+                is_active=True,
             )
             .values("bot")
             .annotate(n=Count("pk"))
             .values("n")
         )
-        return super().get_queryset(request).select_related("bot").annotate(
-            flow_count=Coalesce(Subquery(flows), 0)
+        return (
+            super()
+            .get_queryset(request)
+            .select_related("bot")
+            .annotate(flow_count=Coalesce(Subquery(flows), 0))
         )
 
     def get_readonly_fields(self, request, obj=None):

@@ -30,9 +30,7 @@ SYSTEM_EVENTS: tuple[SystemEvent, ...] = (
         "An agent resolved a ticket and it closed (after the CSAT rating when CSAT is on).",
     ),
     SystemEvent(CSAT_SUBMITTED, "CSAT submitted", "inbox", "A customer rated an agent."),
-    SystemEvent(
-        CONVERSATION_STARTED, "Conversation started", "bot", "A customer started a chat."
-    ),
+    SystemEvent(CONVERSATION_STARTED, "Conversation started", "bot", "A customer started a chat."),
     SystemEvent(CONVERSATION_ENDED, "Conversation ended", "bot", "A chat ended."),
     SystemEvent(RUN_FAILED, "Flow run failed", "bot", "A flow run ended with an error."),
 )

@@ -39,7 +39,10 @@ def create_custom_event(bot, key: str, name: str, description: str = "") -> Even
     try:
         with transaction.atomic():
             return Event.objects.create(
-                bot=bot, key=key, name=name, description=description,
+                bot=bot,
+                key=key,
+                name=name,
+                description=description,
                 category=Event.Category.CUSTOM,
             )
     except IntegrityError as exc:
@@ -62,8 +65,9 @@ def emit(bot, key: str, payload: dict[str, Any], *, dedupe_key: str | None = Non
         return None
     with transaction.atomic(savepoint=False):
         if dedupe_key is not None:
-            existing = next(iter(
-                EventOccurrence.objects.filter(event=event, dedupe_key=dedupe_key).order_by()[:1]), None)
+            existing = next(
+                iter(EventOccurrence.objects.filter(event=event, dedupe_key=dedupe_key).order_by()[:1]), None
+            )
             if existing is not None:
                 return existing
         status = EventOccurrence.Status.DISPATCHED if event.is_active else EventOccurrence.Status.SKIPPED

@@ -87,8 +87,12 @@ class FlowAdmin(admin.ModelAdmin):
         if request.method == "POST" and form.is_valid() and form.save() is not None:
             self.message_user(request, f"Flow {form.flow.name!r} imported.", messages.SUCCESS)
             return HttpResponseRedirect(reverse("admin:flows_flow_change", args=[form.flow.pk]))
-        context = {**self.admin_site.each_context(request), "form": form, "title": "Import a flow from JSON",
-                   "opts": self.model._meta}
+        context = {
+            **self.admin_site.each_context(request),
+            "form": form,
+            "title": "Import a flow from JSON",
+            "opts": self.model._meta,
+        }
         return TemplateResponse(request, "admin/flows/flow/import.html", context)
 
     def export_view(self, request: HttpRequest, pk: int):

@@ -16,11 +16,14 @@ from studio.models import Bot
 class ImportFlowForm(forms.Form):
     bot = forms.ModelChoiceField(queryset=Bot.objects.all())
     data = forms.CharField(
-        label="Flow JSON", widget=forms.Textarea(attrs={"rows": 24, "cols": 100}),
+        label="Flow JSON",
+        widget=forms.Textarea(attrs={"rows": 24, "cols": 100}),
         help_text='The shape of GET /api/flows/{id}/: {"name", "trigger", "nodes", "edges"}.',
     )
     replace = forms.ModelChoiceField(
-        queryset=None, required=False, label="Replace flow",
+        queryset=None,
+        required=False,
+        label="Replace flow",
         help_text="Leave empty to create a new flow.",
     )
 
@@ -50,8 +53,11 @@ class ImportFlowForm(forms.Form):
     def save(self):
         """graph.save_flow, with its refusals turned into form errors."""
         try:
-            self.flow = graph.save_flow(bot=self.cleaned_data["bot"], data=self.cleaned_data["data"],
-                                        flow=self.cleaned_data.get("replace"))
+            self.flow = graph.save_flow(
+                bot=self.cleaned_data["bot"],
+                data=self.cleaned_data["data"],
+                flow=self.cleaned_data.get("replace"),
+            )
         except graph.FlowInvalid as exc:
             for field, messages in exc.errors.items():
                 for message in messages:
@@ -86,13 +92,25 @@ def _graph_data(flow, node_formset, edge_formset) -> dict[str, Any]:
     nodes = _live(node_formset)
     # Edges point at saved nodes; a node renamed or deleted in this submission is followed.
     keys = {n["id"].pk: n["key"] for n in nodes if n.get("id") is not None}
+
     def key_of(node) -> str:
         return keys.get(node.pk, f"{node.key} (deleted)")
+
     return {
         "name": flow.name,
         "trigger": flow.trigger,
-        "nodes": [{"key": n["key"], "type": n["type"], "config": n.get("config") or {},
-                   "position": {"x": n.get("position_x") or 0, "y": n.get("position_y") or 0}} for n in nodes],
-        "edges": [{"source": key_of(e["source"]), "port": e["port"], "target": key_of(e["target"])}
-                  for e in _live(edge_formset) if e.get("source") and e.get("target")],
+        "nodes": [
+            {
+                "key": n["key"],
+                "type": n["type"],
+                "config": n.get("config") or {},
+                "position": {"x": n.get("position_x") or 0, "y": n.get("position_y") or 0},
+            }
+            for n in nodes
+        ],
+        "edges": [
+            {"source": key_of(e["source"]), "port": e["port"], "target": key_of(e["target"])}
+            for e in _live(edge_formset)
+            if e.get("source") and e.get("target")
+        ],
     }

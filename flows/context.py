@@ -23,6 +23,8 @@ def build(run: FlowRun) -> dict[str, Any]:
         "event": event,
         "ticket": ticket_payload(run.ticket) if run.ticket else _dict(event.get("ticket")),
         "customer": customer_payload(conversation.customer) if conversation else _dict(event.get("customer")),
-        "conversation": conversation_payload(conversation) if conversation else _dict(event.get("conversation")),
+        "conversation": conversation_payload(conversation)
+        if conversation
+        else _dict(event.get("conversation")),
         "vars": dict(run.vars or {}),
     }

@@ -66,6 +66,4 @@ def mermaid_flowchart(flow: Flow) -> str:
 def edge_descriptions(flow: Flow) -> list[str]:
     """The same graph in words, for screen readers and for when scripts are off."""
     keys = {node.pk: node.key for node in flow.nodes.all()}
-    return [
-        f"{keys.get(e.source_id, '?')} —{e.port}→ {keys.get(e.target_id, '?')}" for e in flow.edges.all()
-    ]
+    return [f"{keys.get(e.source_id, '?')} —{e.port}→ {keys.get(e.target_id, '?')}" for e in flow.edges.all()]

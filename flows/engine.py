@@ -107,9 +107,14 @@ class _Walk:
 
 def run(run_id: int) -> str:
     """Walk a claimed (running) run; returns its status when this execution stops."""
-    flow_run = next(iter(  # order_by(): first() would sort by Meta.ordering for one row
-        FlowRun.objects.select_related("flow__bot", "ticket", "conversation__customer").filter(pk=run_id).order_by()
-    ), None)
+    flow_run = next(
+        iter(  # order_by(): first() would sort by Meta.ordering for one row
+            FlowRun.objects.select_related("flow__bot", "ticket", "conversation__customer")
+            .filter(pk=run_id)
+            .order_by()
+        ),
+        None,
+    )
     if flow_run is None or flow_run.status != FlowRun.Status.RUNNING:
         return flow_run.status if flow_run else "gone"
     try:
@@ -121,8 +126,14 @@ def run(run_id: int) -> str:
 
 def _walk(flow_run: FlowRun, graph: Graph) -> str:
     data = run_context.build(flow_run)
-    walk = _Walk(flow_run, graph, base={k: v for k, v in data.items() if k != "vars"},
-                 current=flow_run.current_node or graph.start, vars=data["vars"], seq=flow_run.step_count)
+    walk = _Walk(
+        flow_run,
+        graph,
+        base={k: v for k, v in data.items() if k != "vars"},
+        current=flow_run.current_node or graph.start,
+        vars=data["vars"],
+        seq=flow_run.step_count,
+    )
     walk.sizes = _sizes(walk.vars)
     for _ in range(max_steps()):
         node = graph.nodes.get(walk.current or "")
@@ -196,8 +207,15 @@ def _run_node(walk: _Walk, node, node_type, *, record: bool) -> str | None:
         # Raise ticket's `ticket_created`: that branch runs first (e.g. "an agent is on the
         # way"); the run waits on the ticket at this node when the branch ends.
         walk.current = target
-        _save(walk, vars=walk.vars, current_node=target, resume_port="", lease_expires_at=_lease(),
-              ticket_wait_node=node.key, **outcome.links)
+        _save(
+            walk,
+            vars=walk.vars,
+            current_node=target,
+            resume_port="",
+            lease_expires_at=_lease(),
+            ticket_wait_node=node.key,
+            **outcome.links,
+        )
         return None
     if target is None:
         if walk.flow_run.ticket_wait_node:
@@ -233,9 +251,15 @@ def _bounded(output: dict[str, Any]) -> dict[str, Any]:
 
 def _step_row(flow_run, seq, node, started, clock, *, port="", output=None, error="") -> RunStep:
     return RunStep(
-        run=flow_run, seq=seq, node_key=node.key, node_type=node.type, port=port,
-        started_at=started, duration_ms=round((time.perf_counter() - clock) * 1000, 3),
-        output=_bounded(output or {}), error=error[:5000],
+        run=flow_run,
+        seq=seq,
+        node_key=node.key,
+        node_type=node.type,
+        port=port,
+        started_at=started,
+        duration_ms=round((time.perf_counter() - clock) * 1000, 3),
+        output=_bounded(output or {}),
+        error=error[:5000],
     )
 
 
@@ -273,14 +297,21 @@ def _lease() -> Any:
 def _checkpoint(walk: _Walk) -> None:
     """Record the buffered steps of pure nodes (and renew the lease) before a side effect."""
     if walk.pending:
-        _save(walk, vars=walk.vars, current_node=walk.current or "", resume_port="", lease_expires_at=_lease())
+        _save(
+            walk, vars=walk.vars, current_node=walk.current or "", resume_port="", lease_expires_at=_lease()
+        )
 
 
 def _advance(walk: _Walk, *, current, wait: Outcome | None = None, finished=False) -> str | None:
     fields: dict[str, Any] = {"vars": walk.vars, "current_node": current, "resume_port": ""}
     if wait is not None:
-        fields.update(status=FlowRun.Status.WAITING, waiting_for=wait.wait, wait_until=wait.wait_until,
-                      lease_expires_at=None, **wait.links)
+        fields.update(
+            status=FlowRun.Status.WAITING,
+            waiting_for=wait.wait,
+            wait_until=wait.wait_until,
+            lease_expires_at=None,
+            **wait.links,
+        )
         if wait.wait == FlowRun.Waiting.TICKET:
             fields["ticket_wait_node"] = ""  # the branch before this wait, if any, has ended
     elif finished:
@@ -302,8 +333,12 @@ def _fail(walk: _Walk, error: str, *, step: RunStep | None = None) -> str:
     """Fail the run; the pending steps are recorded, then the failing one (replay starts there)."""
     if step is not None:
         walk.pending.append(step)
-    fields: dict[str, Any] = {"status": FlowRun.Status.FAILED, "error": error, "finished_at": timezone.now(),
-                              "lease_expires_at": None}
+    fields: dict[str, Any] = {
+        "status": FlowRun.Status.FAILED,
+        "error": error,
+        "finished_at": timezone.now(),
+        "lease_expires_at": None,
+    }
     if walk.pending:
         # resume_port stays: a resumed node that fails is replayed as a resume again
         fields.update(vars=walk.vars, current_node=walk.current or "")
@@ -318,13 +353,17 @@ def _emit_failed(flow_run: FlowRun) -> None:
     if flow_run.occurrence_id and flow_run.occurrence.key == RUN_FAILED:
         return  # a flow handling run-failed that fails itself would otherwise loop forever
     flow = flow_run.flow
-    events.emit(flow.bot, RUN_FAILED, {
-        "event": RUN_FAILED,
-        "occurred_at": timezone.now().isoformat(),
-        "bot": {"id": flow.bot_id, "name": flow.bot.name},
-        "run": {"id": flow_run.pk, "trigger": flow_run.trigger, "node": flow_run.current_node},
-        "flow": {"id": flow.pk, "name": flow.name},
-        "error": flow_run.error,
-        "ticket": {"id": flow_run.ticket_id} if flow_run.ticket_id else None,
-        "conversation": {"id": flow_run.conversation_id} if flow_run.conversation_id else None,
-    })
+    events.emit(
+        flow.bot,
+        RUN_FAILED,
+        {
+            "event": RUN_FAILED,
+            "occurred_at": timezone.now().isoformat(),
+            "bot": {"id": flow.bot_id, "name": flow.bot.name},
+            "run": {"id": flow_run.pk, "trigger": flow_run.trigger, "node": flow_run.current_node},
+            "flow": {"id": flow.pk, "name": flow.name},
+            "error": flow_run.error,
+            "ticket": {"id": flow_run.ticket_id} if flow_run.ticket_id else None,
+            "conversation": {"id": flow_run.conversation_id} if flow_run.conversation_id else None,
+        },
+    )

@@ -21,7 +21,11 @@ class FlowInvalid(InvalidInput):
 
 
 def _trigger_errors(trigger: Any) -> list[str]:
-    if not isinstance(trigger, dict) or not isinstance(trigger.get("type"), str) or trigger["type"] not in TRIGGER_TYPES:
+    if (
+        not isinstance(trigger, dict)
+        or not isinstance(trigger.get("type"), str)
+        or trigger["type"] not in TRIGGER_TYPES
+    ):
         return ["trigger.type must be one of event, conversation, manual"]
     if trigger["type"] == "event":
         event = trigger.get("event")
@@ -46,7 +50,12 @@ def _node_errors(items: Any) -> tuple[list[str], dict[str, Any]]:
             errors.append(f"nodes[{index}] must be an object")
             continue
         key = item.get("key")
-        if not isinstance(key, str) or not key or len(key) > 80 or not key.replace("-", "").replace("_", "").isalnum():
+        if (
+            not isinstance(key, str)
+            or not key
+            or len(key) > 80
+            or not key.replace("-", "").replace("_", "").isalnum()
+        ):
             errors.append(f"nodes[{index}].key must be letters, digits, - or _ (at most 80)")
             continue
         if key in by_key:
@@ -59,11 +68,12 @@ def _node_errors(items: Any) -> tuple[list[str], dict[str, Any]]:
         errors += [f"node {key!r}: config.{m}" for m in node_type.validate(item.get("config", {}))]
         position = item.get("position", {})
         if not isinstance(position, dict) or not all(
-            isinstance(position.get(axis, 0), (int, float)) and not isinstance(position.get(axis, 0), bool)
+            isinstance(position.get(axis, 0), (int, float))
+            and not isinstance(position.get(axis, 0), bool)
             and abs(position.get(axis, 0)) < 1e9
             for axis in ("x", "y")
         ):
-            errors.append(f"node {key!r}: position must be {{\"x\": number, \"y\": number}}")
+            errors.append(f'node {key!r}: position must be {{"x": number, "y": number}}')
         by_key[key] = node_type
     starts = [k for k, t in by_key.items() if t.name == "start"]
     if not errors and len(starts) != 1:
@@ -77,7 +87,9 @@ def _edge_errors(items: Any, by_key: dict[str, Any]) -> list[str]:
     errors: list[str] = []
     used: set[tuple[str, str]] = set()
     for index, edge in enumerate(items):
-        if not isinstance(edge, dict) or not all(isinstance(edge.get(f), str) for f in ("source", "port", "target")):
+        if not isinstance(edge, dict) or not all(
+            isinstance(edge.get(f), str) for f in ("source", "port", "target")
+        ):
             errors.append(f"edges[{index}] needs source, port and target as strings")
             continue
         source, port, target = edge["source"], edge["port"], edge["target"]
@@ -133,9 +145,14 @@ def save_flow(*, bot, data: dict[str, Any], flow: Flow | None = None) -> Flow:
     flow.nodes.all().delete()
     created = Node.objects.bulk_create(
         [
-            Node(flow=flow, key=n["key"], type=n["type"], config=n.get("config", {}),
-                 position_x=int(n.get("position", {}).get("x", 0)),
-                 position_y=int(n.get("position", {}).get("y", 0)))
+            Node(
+                flow=flow,
+                key=n["key"],
+                type=n["type"],
+                config=n.get("config", {}),
+                position_x=int(n.get("position", {}).get("x", 0)),
+                position_y=int(n.get("position", {}).get("y", 0)),
+            )
             for n in data.get("nodes", [])
         ]
     )
@@ -162,7 +179,12 @@ def flow_to_dict(flow: Flow) -> dict[str, Any]:
         "is_active": flow.is_active,
         "trigger": flow.trigger,
         "nodes": [
-            {"key": n.key, "type": n.type, "config": n.config, "position": {"x": n.position_x, "y": n.position_y}}
+            {
+                "key": n.key,
+                "type": n.type,
+                "config": n.config,
+                "position": {"x": n.position_x, "y": n.position_y},
+            }
             for n in node_list
         ],
         "edges": [

@@ -23,7 +23,9 @@ class Flow(models.Model):
         ordering = ["bot", "name", "id"]
         indexes = [
             # Dispatch: the active flows of a bot started by one event key.
-            models.Index(fields=["bot", "trigger_type", "trigger_event", "is_active"], name="flows_flow_trigger_idx"),
+            models.Index(
+                fields=["bot", "trigger_type", "trigger_event", "is_active"], name="flows_flow_trigger_idx"
+            ),
         ]
         constraints = [
             models.CheckConstraint(
@@ -114,8 +116,12 @@ class FlowRun(models.Model):
     conversation = models.ForeignKey(
         "inbox.Conversation", null=True, blank=True, on_delete=models.SET_NULL, related_name="flow_runs"
     )
-    parent = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL, related_name="children")
-    context = models.JSONField(default=dict, blank=True, help_text="What started the run (event payload, manual context)")
+    parent = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="children"
+    )
+    context = models.JSONField(
+        default=dict, blank=True, help_text="What started the run (event payload, manual context)"
+    )
     vars = models.JSONField(default=dict, blank=True)
     # The node to execute next, and the port to leave it by when resuming a waiting node.
     current_node = models.CharField(max_length=80, blank=True)

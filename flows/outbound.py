@@ -31,7 +31,9 @@ class Target:
 
 
 def allowed_hosts() -> set[str]:
-    return {h.strip().lower().strip("[]") for h in getattr(settings, "OUTBOUND_ALLOWED_HOSTS", []) if h.strip()}
+    return {
+        h.strip().lower().strip("[]") for h in getattr(settings, "OUTBOUND_ALLOWED_HOSTS", []) if h.strip()
+    }
 
 
 def _is_public(address: str) -> bool:

@@ -42,15 +42,24 @@ def start_event_flows(occurrence) -> int:
     commit, fans them out to workers, so the request path costs the same whatever the
     number of flows. Returns the number of flows started.
     """
-    flows = Flow.objects.filter(
-        bot_id=occurrence.bot_id,
-        trigger_type=Flow.Trigger.EVENT,
-        trigger_event=occurrence.key,
-        is_active=True,
-    ).order_by().values_list("pk", flat=True)  # order_by(): Meta.ordering would join Bot to sort
+    flows = (
+        Flow.objects.filter(
+            bot_id=occurrence.bot_id,
+            trigger_type=Flow.Trigger.EVENT,
+            trigger_event=occurrence.key,
+            is_active=True,
+        )
+        .order_by()
+        .values_list("pk", flat=True)
+    )  # order_by(): Meta.ordering would join Bot to sort
     runs = [
-        FlowRun(flow_id=flow_id, trigger=FlowRun.Trigger.EVENT, occurrence=occurrence,
-                context={"event": occurrence.payload}, **_event_links(occurrence.payload))
+        FlowRun(
+            flow_id=flow_id,
+            trigger=FlowRun.Trigger.EVENT,
+            occurrence=occurrence,
+            context={"event": occurrence.payload},
+            **_event_links(occurrence.payload),
+        )
         for flow_id in flows
     ]
     if not runs:
@@ -84,7 +93,9 @@ def start_manual_run(flow: Flow, context: dict[str, Any] | None = None) -> FlowR
 def start_conversation_flow(conversation) -> FlowRun | None:
     """Start the bot's conversation flow (the first active one without keywords)."""
     flow = (
-        Flow.objects.filter(bot_id=conversation.bot_id, trigger_type=Flow.Trigger.CONVERSATION, is_active=True)
+        Flow.objects.filter(
+            bot_id=conversation.bot_id, trigger_type=Flow.Trigger.CONVERSATION, is_active=True
+        )
         .order_by("id")
         .first()
     )
@@ -101,7 +112,10 @@ def _resume(runs, *, port: str, vars_update: dict[str, Any] | None = None) -> li
     for run in runs:
         new_vars = {**run.vars, **(vars_update or {})}
         changed = FlowRun.objects.filter(pk=run.pk, status=FlowRun.Status.WAITING).update(
-            status=FlowRun.Status.QUEUED, resume_port=port, waiting_for="", wait_until=None,
+            status=FlowRun.Status.QUEUED,
+            resume_port=port,
+            waiting_for="",
+            wait_until=None,
             vars=new_vars,
         )
         if changed:
@@ -145,9 +159,7 @@ def deliver_reply(conversation, message) -> list[int]:
 
 
 def resume_after_delay(run_id: int) -> bool:
-    runs = FlowRun.objects.filter(
-        pk=run_id, status=FlowRun.Status.WAITING, waiting_for=FlowRun.Waiting.DELAY
-    )
+    runs = FlowRun.objects.filter(pk=run_id, status=FlowRun.Status.WAITING, waiting_for=FlowRun.Waiting.DELAY)
     return bool(_resume(runs, port="next"))
 
 
@@ -171,7 +183,6 @@ def claim(run_id: int) -> bool:
     return bool(changed)
 
 
-
 @transaction.atomic
 def replay_run(run: FlowRun) -> FlowRun:
     """Re-queue a failed run from the step that failed; steps that succeeded are not redone."""
@@ -188,14 +199,15 @@ def replay_run(run: FlowRun) -> FlowRun:
 def sweep() -> dict[str, int]:
     """Re-enqueue runs whose task was lost: queued too long, or running past their lease."""
     now = timezone.now()
-    stale = FlowRun.objects.filter(
-        status=FlowRun.Status.RUNNING, lease_expires_at__lt=now
-    ).values_list("pk", flat=True)
+    stale = FlowRun.objects.filter(status=FlowRun.Status.RUNNING, lease_expires_at__lt=now).values_list(
+        "pk", flat=True
+    )
     reclaimed = [
-        run_id for run_id in list(stale)
-        if FlowRun.objects.filter(
-            pk=run_id, status=FlowRun.Status.RUNNING, lease_expires_at__lt=now
-        ).update(status=FlowRun.Status.QUEUED)
+        run_id
+        for run_id in list(stale)
+        if FlowRun.objects.filter(pk=run_id, status=FlowRun.Status.RUNNING, lease_expires_at__lt=now).update(
+            status=FlowRun.Status.QUEUED
+        )
     ]
     queued = list(
         FlowRun.objects.filter(

@@ -16,7 +16,8 @@ def dispatch_occurrence(occurrence_id: int) -> int:
     """
     run_ids = list(
         FlowRun.objects.filter(occurrence_id=occurrence_id, status=FlowRun.Status.QUEUED)
-        .order_by("pk").values_list("pk", flat=True)
+        .order_by("pk")
+        .values_list("pk", flat=True)
     )
     for run_id in run_ids[1:]:
         enqueue(services.EXECUTE_TASK, run_id)

@@ -74,9 +74,17 @@ def _checked_join(items: Any, separator: Any) -> list[Any]:
 
 def _check_str_call(name: str, text: str, args: tuple, kwargs: dict) -> None:
     """Refuse str methods whose result would be huge before they allocate it."""
-    if name in ("center", "ljust", "rjust", "zfill") and args and isinstance(args[0], int) and args[0] > MAX_OUTPUT:
+    if (
+        name in ("center", "ljust", "rjust", "zfill")
+        and args
+        and isinstance(args[0], int)
+        and args[0] > MAX_OUTPUT
+    ):
         raise _too_big(f"{name}()")
-    if name == "expandtabs" and len(text) * (args[0] if args and isinstance(args[0], int) else 8) > MAX_OUTPUT:
+    if (
+        name == "expandtabs"
+        and len(text) * (args[0] if args and isinstance(args[0], int) else 8) > MAX_OUTPUT
+    ):
         raise _too_big("expandtabs()")
     if name == "replace" and len(args) >= 2 and isinstance(args[0], str) and isinstance(args[1], str):
         hits = text.count(args[0]) if args[0] else len(text) + 1
@@ -108,7 +116,7 @@ class _Environment(ImmutableSandboxedEnvironment):
             raise _too_big("a ~ concatenation")
         return "".join(texts)
 
-    def call(__self, __context, __obj, *args: Any, **kwargs: Any) -> Any:  # noqa: N805 (Jinja's signature)
+    def call(__self, __context, __obj, *args: Any, **kwargs: Any) -> Any:
         if isinstance(getattr(__obj, "__self__", None), str):
             _check_str_call(__obj.__name__, __obj.__self__, args, kwargs)
             if __obj.__name__ == "join" and args:
@@ -297,7 +305,13 @@ def render_value(value: Any, ctx: dict[str, Any], _depth: int = 0) -> Any:
 def render_text(source: str, ctx: dict[str, Any]) -> str:
     """Render a template that must produce text (a message, a subject)."""
     value = render_string(source, ctx)
-    return value if isinstance(value, str) else json.dumps(value) if isinstance(value, (dict, list)) else str(value)
+    return (
+        value
+        if isinstance(value, str)
+        else json.dumps(value)
+        if isinstance(value, (dict, list))
+        else str(value)
+    )
 
 
 def evaluate(expression: str, ctx: dict[str, Any]) -> Any:
@@ -312,7 +326,9 @@ def evaluate(expression: str, ctx: dict[str, Any]) -> Any:
     result = _guarded(run, budget)
     if isinstance(result, StrictUndefined):
         # The same message rendering would give: "'dict object' has no attribute 'x'".
-        raise TemplateFailed(getattr(result, "_undefined_message", None) or f"{expression.strip()!r} is undefined")
+        raise TemplateFailed(
+            getattr(result, "_undefined_message", None) or f"{expression.strip()!r} is undefined"
+        )
     return result
 
 

@@ -39,13 +39,35 @@ class TicketAdmin(BotScopedAdmin):
     search_fields = ["subject", "conversation__customer__name", "conversation__customer__email"]
     list_select_related = ["bot", "assignee"]
     readonly_fields = [
-        "bot", "conversation", "status", "resolved_by", "created_at", "assigned_at",
-        "resolved_at", "closed_at", "csat_expires_at", "csat",
+        "bot",
+        "conversation",
+        "status",
+        "resolved_by",
+        "created_at",
+        "assigned_at",
+        "resolved_at",
+        "closed_at",
+        "csat_expires_at",
+        "csat",
     ]
     fields = [
-        "bot", "conversation", "subject", "category", "priority", "group", "status", "assignee",
-        "resolution_note", "custom_fields", "resolved_by", "created_at", "assigned_at",
-        "resolved_at", "closed_at", "csat_expires_at", "csat",
+        "bot",
+        "conversation",
+        "subject",
+        "category",
+        "priority",
+        "group",
+        "status",
+        "assignee",
+        "resolution_note",
+        "custom_fields",
+        "resolved_by",
+        "created_at",
+        "assigned_at",
+        "resolved_at",
+        "closed_at",
+        "csat_expires_at",
+        "csat",
     ]
 
     def has_add_permission(self, request):
@@ -69,7 +91,11 @@ class TicketAdmin(BotScopedAdmin):
         except ServiceError as exc:
             self.message_user(request, exc.message, messages.ERROR)
         else:
-            text = "is waiting for the customer's rating" if ticket.status == Ticket.Status.PENDING_CSAT else "is closed"
+            text = (
+                "is waiting for the customer's rating"
+                if ticket.status == Ticket.Status.PENDING_CSAT
+                else "is closed"
+            )
             self.message_user(request, f"Ticket {ticket.pk} {text}.", messages.SUCCESS)
         return HttpResponseRedirect(reverse("admin:inbox_ticket_change", args=[pk]))
 

@@ -49,14 +49,18 @@ def conversation_view(request: HttpRequest, token: str) -> HttpResponse:
     conversation = queries.conversation_by_token(token)
     transcript = queries.messages_after(conversation, for_customer=True)
     bot = conversation.bot
-    return render(request, "inbox/chat.html", {
-        "conversation": conversation,
-        "bot": bot,
-        "transcript": transcript,
-        "last_message_id": transcript[-1]["id"] if transcript else 0,
-        "state": queries.chat_state(conversation),
-        "ratings": range(1, bot.csat_scale + 1),
-    })
+    return render(
+        request,
+        "inbox/chat.html",
+        {
+            "conversation": conversation,
+            "bot": bot,
+            "transcript": transcript,
+            "last_message_id": transcript[-1]["id"] if transcript else 0,
+            "state": queries.chat_state(conversation),
+            "ratings": range(1, bot.csat_scale + 1),
+        },
+    )
 
 
 @never_cache
@@ -67,10 +71,12 @@ def state_view(request: HttpRequest, token: str) -> JsonResponse:
         after = max(int(request.GET.get("after", 0)), 0)
     except ValueError:
         after = 0
-    return JsonResponse({
-        **queries.chat_state(conversation),
-        "messages": queries.messages_after(conversation, after, for_customer=True),
-    })
+    return JsonResponse(
+        {
+            **queries.chat_state(conversation),
+            "messages": queries.messages_after(conversation, after, for_customer=True),
+        }
+    )
 
 
 def _answer(request: HttpRequest, conversation, error: ServiceError | None, done: str) -> HttpResponse:
@@ -109,4 +115,3 @@ def csat_view(request: HttpRequest, token: str) -> HttpResponse:
     except ServiceError as exc:
         return _answer(request, conversation, exc, "")
     return _answer(request, conversation, None, "Thank you for your rating.")
-

@@ -7,8 +7,8 @@ message otherwise, so the forms also work without JavaScript.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import wraps
-from typing import Callable
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -51,12 +51,16 @@ def queue_view(request: HttpRequest) -> HttpResponse:
     tab = request.GET.get("tab", "open")
     if tab not in queries.QUEUE_TABS:
         tab = "open"
-    return render(request, "inbox/queue.html", {
-        "tab": tab,
-        "tabs": queries.QUEUE_TABS,
-        "tab_label": queries.QUEUE_TABS[tab],
-        "tickets": queries.queue(request.user, tab),
-    })
+    return render(
+        request,
+        "inbox/queue.html",
+        {
+            "tab": tab,
+            "tabs": queries.QUEUE_TABS,
+            "tab_label": queries.QUEUE_TABS[tab],
+            "tickets": queries.queue(request.user, tab),
+        },
+    )
 
 
 @require_GET
@@ -64,23 +68,29 @@ def queue_view(request: HttpRequest) -> HttpResponse:
 def ticket_view(request: HttpRequest, pk: int) -> HttpResponse:
     ticket = queries.ticket_for(request.user, pk)
     transcript = queries.messages_after(ticket.conversation)
-    return render(request, "inbox/ticket.html", {
-        "ticket": ticket,
-        "customer": ticket.conversation.customer,
-        "transcript": transcript,
-        "last_message_id": transcript[-1]["id"] if transcript else 0,
-        "state": queries.ticket_state(ticket, request.user),
-    })
+    return render(
+        request,
+        "inbox/ticket.html",
+        {
+            "ticket": ticket,
+            "customer": ticket.conversation.customer,
+            "transcript": transcript,
+            "last_message_id": transcript[-1]["id"] if transcript else 0,
+            "state": queries.ticket_state(ticket, request.user),
+        },
+    )
 
 
 @require_GET
 @agent_required
 def ticket_state_view(request: HttpRequest, pk: int) -> JsonResponse:
     ticket = queries.ticket_for(request.user, pk)
-    return JsonResponse({
-        "ticket": queries.ticket_state(ticket, request.user),
-        "messages": queries.messages_after(ticket.conversation, _after(request)),
-    })
+    return JsonResponse(
+        {
+            "ticket": queries.ticket_state(ticket, request.user),
+            "messages": queries.messages_after(ticket.conversation, _after(request)),
+        }
+    )
 
 
 def _act(request: HttpRequest, ticket: Ticket, action: Callable[[], str]) -> HttpResponse:

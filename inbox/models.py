@@ -102,7 +102,10 @@ class Ticket(models.Model):
     group = models.CharField(max_length=60, blank=True, help_text="Agent skill group")
     status = models.CharField(max_length=15, choices=Status.choices, default=Status.OPEN)
     assignee = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
         related_name="assigned_tickets",
     )
     resolved_by = models.ForeignKey(
@@ -140,7 +143,10 @@ class Ticket(models.Model):
 class CSATResponse(models.Model):
     ticket = models.OneToOneField(Ticket, on_delete=models.CASCADE, related_name="csat_response")
     agent = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
         related_name="csat_responses",
     )
     rating = models.PositiveSmallIntegerField(validators=[MinValueValidator(1)])

@@ -107,7 +107,9 @@ def message_json(message: Message, *, for_customer: bool = False) -> dict[str, A
 
 
 def messages_after(conversation: Conversation, after: int = 0, *, for_customer: bool = False) -> list[dict]:
-    messages = conversation.messages.select_related("author").filter(pk__gt=after).order_by("created_at", "id")
+    messages = (
+        conversation.messages.select_related("author").filter(pk__gt=after).order_by("created_at", "id")
+    )
     return [message_json(m, for_customer=for_customer) for m in messages[:500]]
 
 

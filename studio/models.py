@@ -17,15 +17,11 @@ class Bot(models.Model):
 
     name = models.CharField(max_length=120)
     csat_enabled = models.BooleanField("CSAT on", default=False)
-    csat_question = models.CharField(
-        max_length=300, default="How would you rate the help you received?"
-    )
+    csat_question = models.CharField(max_length=300, default="How would you rate the help you received?")
     csat_scale = models.PositiveSmallIntegerField(
         default=5, validators=[MinValueValidator(2), MaxValueValidator(10)]
     )
-    csat_expires_after_minutes = models.PositiveIntegerField(
-        default=1440, validators=[MinValueValidator(1)]
-    )
+    csat_expires_after_minutes = models.PositiveIntegerField(default=1440, validators=[MinValueValidator(1)])
     # Signs outbound api_call requests (Standard Webhooks) when a node asks for it.
     webhook_secret = models.CharField(max_length=80, default=new_webhook_secret, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)

@@ -5,8 +5,8 @@ import os
 os.environ.setdefault("DEBUG", "1")
 os.environ.setdefault("SECRET_KEY", "test-secret-key-not-for-production-0123456789abcdefghij")
 
-from studio.settings import *  # noqa: E402,F403
-from studio.settings import Q_CLUSTER  # noqa: E402
+from studio.settings import *  # noqa: F403
+from studio.settings import Q_CLUSTER
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 # sync: tasks run inline when enqueued; save_limit 0 keeps every task so tests can count them.

@@ -5,8 +5,14 @@ from __future__ import annotations
 from django.contrib.auth.models import Group, Permission
 
 AGENT_PERMISSIONS = {
-    "inbox": ["view_ticket", "change_ticket", "view_conversation", "view_customer",
-              "view_message", "view_csatresponse"],
+    "inbox": [
+        "view_ticket",
+        "change_ticket",
+        "view_conversation",
+        "view_customer",
+        "view_message",
+        "view_csatresponse",
+    ],
 }
 SWEEPER_NAME = "flows-sweeper"
 

@@ -26,7 +26,9 @@ def _matching(table: Table, key: dict[str, Any]):
         raise InvalidInput("A key with at least one column is needed.", field="key")
     # order_by("id"): Meta.ordering ("table", "id") would join Table and Bot to sort rows
     # that all belong to one table.
-    return Row.objects.filter(table=table, **{f"data__{col}": value for col, value in key.items()}).order_by("id")
+    return Row.objects.filter(table=table, **{f"data__{col}": value for col, value in key.items()}).order_by(
+        "id"
+    )
 
 
 def insert(bot, table: str, values: dict[str, Any]) -> dict[str, Any]:
@@ -60,8 +62,9 @@ def find(bot, table: str, key: dict[str, Any]) -> dict[str, Any]:
         raise InvalidInput("A key with at least one column is needed.", field="key")
     # One query when rows match (flows find on every run); the table is looked up only to
     # tell "no such table" from "no rows".
-    matching = Row.objects.filter(table__bot=bot, table__name=table,
-                                  **{f"data__{col}": value for col, value in key.items()})
+    matching = Row.objects.filter(
+        table__bot=bot, table__name=table, **{f"data__{col}": value for col, value in key.items()}
+    )
     rows = [{"id": r.pk, **r.data} for r in matching.order_by("id")[:MAX_FIND]]
     if not rows:
         get_table(bot, table)

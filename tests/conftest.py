@@ -36,19 +36,27 @@ def admin_user(db):
 
 @pytest.fixture
 def agent(bot, csat_bot):
-    return inbox.create_agent(username="alice", password=PASSWORD, name="Alice Agent",
-                              email="alice@example.com", bots=[bot, csat_bot], groups=["billing"])
+    return inbox.create_agent(
+        username="alice",
+        password=PASSWORD,
+        name="Alice Agent",
+        email="alice@example.com",
+        bots=[bot, csat_bot],
+        groups=["billing"],
+    )
 
 
 @pytest.fixture
 def other_agent(other_bot):
-    return inbox.create_agent(username="bob", password=PASSWORD, name="Bob Agent",
-                              email="bob@example.com", bots=[other_bot])
+    return inbox.create_agent(
+        username="bob", password=PASSWORD, name="Bob Agent", email="bob@example.com", bots=[other_bot]
+    )
 
 
 def open_ticket(bot, *, subject="Charged twice", category="billing", priority="high"):
-    conversation = inbox.start_conversation(bot, customer={"name": "Dana", "email": "dana@example.com",
-                                                           "external_id": "cus_1"})
+    conversation = inbox.start_conversation(
+        bot, customer={"name": "Dana", "email": "dana@example.com", "external_id": "cus_1"}
+    )
     return inbox.raise_ticket(conversation, subject=subject, category=category, priority=priority)
 
 

@@ -20,7 +20,9 @@ class AgentSerializer(serializers.Serializer):
         child=StrictPrimaryKeyField(queryset=Bot.objects.all()), required=False, max_length=1000
     )
     groups = serializers.ListField(
-        child=StrictCharField(max_length=60), required=False, max_length=50,
+        child=StrictCharField(max_length=60),
+        required=False,
+        max_length=50,
         help_text='Skill groups, e.g. ["billing"].',
     )
     is_available = StrictBooleanField(required=False, default=True)

@@ -24,7 +24,9 @@ class TriggerSerializer(serializers.Serializer):
     type = serializers.ChoiceField(choices=Flow.Trigger.choices)
     event = StrictCharField(required=False, max_length=80, help_text="Event key, for type event.")
     keywords = serializers.ListField(
-        child=StrictCharField(max_length=200), required=False, max_length=100,
+        child=StrictCharField(max_length=200),
+        required=False,
+        max_length=100,
         help_text="For type conversation.",
     )
 
@@ -102,9 +104,12 @@ class FlowSerializer(serializers.Serializer):
             elif isinstance(errors, dict):  # {index: errors} from a ListSerializer
                 raw = data.get(name) if isinstance(data, dict) else None
                 detail[name] = [
-                    line for index, error in errors.items() if isinstance(index, int)
+                    line
+                    for index, error in errors.items()
+                    if isinstance(index, int)
                     for line in _flatten(
-                        _node_label(raw, index) if name == "nodes" else f"{name}[{index}]", error)
+                        _node_label(raw, index) if name == "nodes" else f"{name}[{index}]", error
+                    )
                 ] or _flatten(name, errors)
         return detail
 

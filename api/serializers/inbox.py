@@ -77,13 +77,32 @@ class TicketSerializer(serializers.ModelSerializer):
     class Meta:
         model = Ticket
         fields = [
-            "id", "bot", "conversation", "subject", "category", "priority", "group", "status",
-            "assignee", "resolution_note", "created_at", "assigned_at", "resolved_at", "closed_at",
+            "id",
+            "bot",
+            "conversation",
+            "subject",
+            "category",
+            "priority",
+            "group",
+            "status",
+            "assignee",
+            "resolution_note",
+            "created_at",
+            "assigned_at",
+            "resolved_at",
+            "closed_at",
             "csat",
         ]
         read_only_fields = [
-            "id", "bot", "status", "assignee", "resolution_note", "created_at", "assigned_at",
-            "resolved_at", "closed_at",
+            "id",
+            "bot",
+            "status",
+            "assignee",
+            "resolution_note",
+            "created_at",
+            "assigned_at",
+            "resolved_at",
+            "closed_at",
         ]
 
     @extend_schema_field(CSATSerializer(allow_null=True))

@@ -25,8 +25,21 @@ class RunSerializer(serializers.ModelSerializer):
     class Meta:
         model = FlowRun
         fields = [
-            "id", "flow", "status", "trigger", "occurrence", "ticket", "conversation",
-            "created_at", "started_at", "finished_at", "error", "current_node", "waiting_for",
-            "context", "vars", "steps",
+            "id",
+            "flow",
+            "status",
+            "trigger",
+            "occurrence",
+            "ticket",
+            "conversation",
+            "created_at",
+            "started_at",
+            "finished_at",
+            "error",
+            "current_node",
+            "waiting_for",
+            "context",
+            "vars",
+            "steps",
         ]
         read_only_fields = fields

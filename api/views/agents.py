@@ -16,8 +16,11 @@ from api.views.base import AdminViewSet
     partial_update=extend_schema(summary="Change an agent", responses={200: AgentSerializer, **ERRORS}),
 )
 class AgentViewSet(
-    mixins.ListModelMixin, mixins.CreateModelMixin, mixins.RetrieveModelMixin,
-    mixins.UpdateModelMixin, AdminViewSet,
+    mixins.ListModelMixin,
+    mixins.CreateModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.UpdateModelMixin,
+    AdminViewSet,
 ):
     queryset = (
         User.objects.filter(agent_profile__isnull=False)

@@ -28,4 +28,3 @@ class InboxViewSet(viewsets.GenericViewSet):
         if getattr(self, "swagger_fake_view", False):  # schema generation: no user
             return queryset
         return scoped(queryset, self.request.user)
-

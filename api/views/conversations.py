@@ -13,16 +13,19 @@ from inbox.models import Conversation
 
 
 @extend_schema_view(
-    list=extend_schema(summary="List conversations",
-                       responses={200: ConversationSerializer(many=True), **ERRORS}),
+    list=extend_schema(
+        summary="List conversations", responses={200: ConversationSerializer(many=True), **ERRORS}
+    ),
     retrieve=extend_schema(summary="Get a conversation", responses={200: ConversationSerializer, **ERRORS}),
 )
 class ConversationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, InboxViewSet):
     queryset = Conversation.objects.select_related("customer")
     serializer_class = ConversationSerializer
 
-    @extend_schema(summary="Start a conversation (and the bot's conversation flow, if any)",
-                   responses={201: ConversationSerializer, **ERRORS})
+    @extend_schema(
+        summary="Start a conversation (and the bot's conversation flow, if any)",
+        responses={201: ConversationSerializer, **ERRORS},
+    )
     def create(self, request):
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
@@ -32,10 +35,18 @@ class ConversationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Inbo
         )
         return Response(self.get_serializer(conversation).data, status=status.HTTP_201_CREATED)
 
-    @extend_schema(methods=["GET"], summary="List a conversation's messages", request=None,
-                   responses={200: MessageSerializer(many=True), **ERRORS})
-    @extend_schema(methods=["POST"], summary="Post a message as the customer", request=MessageSerializer,
-                   responses={201: MessageSerializer, **ERRORS})
+    @extend_schema(
+        methods=["GET"],
+        summary="List a conversation's messages",
+        request=None,
+        responses={200: MessageSerializer(many=True), **ERRORS},
+    )
+    @extend_schema(
+        methods=["POST"],
+        summary="Post a message as the customer",
+        request=MessageSerializer,
+        responses={201: MessageSerializer, **ERRORS},
+    )
     @action(detail=True, methods=["get", "post"], serializer_class=MessageSerializer)
     def messages(self, request, pk=None):
         conversation = self.get_object()

@@ -20,8 +20,10 @@ from events.models import Event, EventOccurrence
 
 
 @extend_schema_view(
-    list=extend_schema(summary="List events (the catalogue of each bot and custom events)",
-                       responses={200: EventSerializer(many=True), **ERRORS}),
+    list=extend_schema(
+        summary="List events (the catalogue of each bot and custom events)",
+        responses={200: EventSerializer(many=True), **ERRORS},
+    ),
     retrieve=extend_schema(summary="Get an event", responses={200: EventSerializer, **ERRORS}),
 )
 class EventViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, AdminViewSet):
@@ -29,27 +31,39 @@ class EventViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, AdminViewSe
     serializer_class = EventSerializer
     filterset_class = EventFilter
 
-    @extend_schema(summary="Create a custom event", request=CustomEventSerializer,
-                   responses={201: EventSerializer, **ERRORS})
+    @extend_schema(
+        summary="Create a custom event",
+        request=CustomEventSerializer,
+        responses={201: EventSerializer, **ERRORS},
+    )
     def create(self, request):
         data = self._valid(CustomEventSerializer, request)
         event = events.create_custom_event(**data)
         return Response(EventSerializer(event).data, status=status.HTTP_201_CREATED)
 
-    @extend_schema(summary="Activate: the event starts the flows it triggers", request=None,
-                   responses={200: EventSerializer, **ERRORS})
+    @extend_schema(
+        summary="Activate: the event starts the flows it triggers",
+        request=None,
+        responses={200: EventSerializer, **ERRORS},
+    )
     @action(detail=True, methods=["post"])
     def activate(self, request, pk=None):
         return Response(EventSerializer(events.set_active(self.get_object(), True)).data)
 
-    @extend_schema(summary="Deactivate: the event is recorded as skipped and starts nothing",
-                   request=None, responses={200: EventSerializer, **ERRORS})
+    @extend_schema(
+        summary="Deactivate: the event is recorded as skipped and starts nothing",
+        request=None,
+        responses={200: EventSerializer, **ERRORS},
+    )
     @action(detail=True, methods=["post"])
     def deactivate(self, request, pk=None):
         return Response(EventSerializer(events.set_active(self.get_object(), False)).data)
 
-    @extend_schema(summary="Emit the event with a payload", request=EmitSerializer,
-                   responses={202: EmittedSerializer, **ERRORS})
+    @extend_schema(
+        summary="Emit the event with a payload",
+        request=EmitSerializer,
+        responses={202: EmittedSerializer, **ERRORS},
+    )
     @action(detail=True, methods=["post"])
     def emit(self, request, pk=None):
         event = self.get_object()
@@ -65,10 +79,13 @@ class EventViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, AdminViewSe
 
 
 @extend_schema_view(
-    list=extend_schema(summary="List event occurrences (what each emission carried and started)",
-                       responses={200: EventOccurrenceSerializer(many=True), **ERRORS}),
-    retrieve=extend_schema(summary="Get an event occurrence",
-                           responses={200: EventOccurrenceSerializer, **ERRORS}),
+    list=extend_schema(
+        summary="List event occurrences (what each emission carried and started)",
+        responses={200: EventOccurrenceSerializer(many=True), **ERRORS},
+    ),
+    retrieve=extend_schema(
+        summary="Get an event occurrence", responses={200: EventOccurrenceSerializer, **ERRORS}
+    ),
 )
 class EventOccurrenceViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, AdminViewSet):
     queryset = EventOccurrence.objects.prefetch_related("runs")

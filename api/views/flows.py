@@ -24,14 +24,18 @@ from flows.models import Flow
     partial_update=extend_schema(
         summary="Change some fields of a flow",
         description="The fields sent replace the flow's own (nodes and edges as whole lists); "
-                    "the result is validated and saved whole.",
+        "the result is validated and saved whole.",
         responses={200: FlowSerializer, **ERRORS},
     ),
     destroy=extend_schema(summary="Delete a flow and its runs", responses={204: None, **ERRORS}),
 )
 class FlowViewSet(
-    mixins.ListModelMixin, mixins.CreateModelMixin, mixins.RetrieveModelMixin,
-    mixins.UpdateModelMixin, mixins.DestroyModelMixin, AdminViewSet,
+    mixins.ListModelMixin,
+    mixins.CreateModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.UpdateModelMixin,
+    mixins.DestroyModelMixin,
+    AdminViewSet,
 ):
     queryset = Flow.objects.prefetch_related("nodes", "edges")
     serializer_class = FlowSerializer
@@ -47,8 +51,11 @@ class FlowViewSet(
         self.perform_update(serializer)
         return Response(serializer.data)
 
-    @extend_schema(summary="Start a manual run", request=RunFlowSerializer,
-                   responses={202: RunStartedSerializer, **WITH_CONFLICT})
+    @extend_schema(
+        summary="Start a manual run",
+        request=RunFlowSerializer,
+        responses={202: RunStartedSerializer, **WITH_CONFLICT},
+    )
     @action(detail=True, methods=["post"])
     def run(self, request, pk=None):
         flow = self.get_object()
@@ -59,13 +66,20 @@ class FlowViewSet(
 
 
 def _node_type(node) -> dict:
-    return {"name": node.name, "label": node.label, "description": node.description,
-            "ports": list(node.ports), "config_schema": node.config_schema}
+    return {
+        "name": node.name,
+        "label": node.label,
+        "description": node.description,
+        "ports": list(node.ports),
+        "config_schema": node.config_schema,
+    }
 
 
 @extend_schema_view(
-    list=extend_schema(summary="List node types with their ports and config schema",
-                       responses={200: NodeTypeSerializer(many=True), **ERRORS}),
+    list=extend_schema(
+        summary="List node types with their ports and config schema",
+        responses={200: NodeTypeSerializer(many=True), **ERRORS},
+    ),
     retrieve=extend_schema(summary="Get a node type", responses={200: NodeTypeSerializer, **ERRORS}),
 )
 class NodeTypeViewSet(viewsets.ViewSet):

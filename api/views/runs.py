@@ -22,8 +22,11 @@ class RunViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, AdminViewSet)
     serializer_class = RunSerializer
     filterset_class = RunFilter
 
-    @extend_schema(summary="Replay a failed run from the step that failed", request=None,
-                   responses={202: RunSerializer, **WITH_CONFLICT})
+    @extend_schema(
+        summary="Replay a failed run from the step that failed",
+        request=None,
+        responses={202: RunSerializer, **WITH_CONFLICT},
+    )
     @action(detail=True, methods=["post"])
     def replay(self, request, pk=None):
         run = flow_services.replay_run(self.get_object())

@@ -50,21 +50,30 @@ class TicketViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, InboxViewS
     def create(self, request):
         data = self._valid(TicketSerializer)
         ticket = inbox.raise_ticket(
-            data["conversation"], subject=data["subject"], category=data["category"],
-            priority=data["priority"], group=data["group"],
+            data["conversation"],
+            subject=data["subject"],
+            category=data["category"],
+            priority=data["priority"],
+            group=data["group"],
         )
         return self._ticket(ticket, status.HTTP_201_CREATED)
 
-    @extend_schema(summary="Assign the ticket to an agent of its bot", request=AssignSerializer,
-                   responses={200: TicketSerializer, **WITH_CONFLICT})
+    @extend_schema(
+        summary="Assign the ticket to an agent of its bot",
+        request=AssignSerializer,
+        responses={200: TicketSerializer, **WITH_CONFLICT},
+    )
     @action(detail=True, methods=["post"])
     def assign(self, request, pk=None):
         ticket = self.get_object()
         data = self._valid(AssignSerializer)
         return self._ticket(inbox.assign_ticket(ticket, data["agent"], by=request.user))
 
-    @extend_schema(summary="Reply to the customer as the agent", request=ReplySerializer,
-                   responses={201: MessageSerializer, **WITH_CONFLICT})
+    @extend_schema(
+        summary="Reply to the customer as the agent",
+        request=ReplySerializer,
+        responses={201: MessageSerializer, **WITH_CONFLICT},
+    )
     @action(detail=True, methods=["post"])
     def reply(self, request, pk=None):
         ticket = self.get_object()
@@ -75,8 +84,9 @@ class TicketViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, InboxViewS
     @extend_schema(
         summary="Resolve the ticket",
         description="Closes it, or moves it to pending_csat when the bot's CSAT is on. "
-                    "A ticket already pending_csat or closed gives 409 and nothing runs again.",
-        request=ResolveSerializer, responses={200: TicketSerializer, **WITH_CONFLICT},
+        "A ticket already pending_csat or closed gives 409 and nothing runs again.",
+        request=ResolveSerializer,
+        responses={200: TicketSerializer, **WITH_CONFLICT},
     )
     @action(detail=True, methods=["post"])
     def resolve(self, request, pk=None):
@@ -84,8 +94,11 @@ class TicketViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, InboxViewS
         data = self._valid(ResolveSerializer)
         return self._ticket(inbox.resolve_ticket(ticket, request.user, note=data["note"]))
 
-    @extend_schema(summary="Record the customer's CSAT rating (closes a pending_csat ticket)",
-                   request=RatingSerializer, responses={201: RatingResultSerializer, **WITH_CONFLICT})
+    @extend_schema(
+        summary="Record the customer's CSAT rating (closes a pending_csat ticket)",
+        request=RatingSerializer,
+        responses={201: RatingResultSerializer, **WITH_CONFLICT},
+    )
     @action(detail=True, methods=["post"])
     def csat(self, request, pk=None):
         ticket = self.get_object()

@@ -5,51 +5,92 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('studio', '0001_initial'),
+        ("studio", "0001_initial"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Event',
+            name="Event",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('key', models.SlugField(max_length=80)),
-                ('name', models.CharField(max_length=120)),
-                ('category', models.CharField(choices=[('inbox', 'Inbox'), ('bot', 'Bot'), ('custom', 'Custom')], max_length=20)),
-                ('description', models.TextField(blank=True)),
-                ('is_active', models.BooleanField(default=False)),
-                ('bot', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='events', to='studio.bot')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("key", models.SlugField(max_length=80)),
+                ("name", models.CharField(max_length=120)),
+                (
+                    "category",
+                    models.CharField(
+                        choices=[("inbox", "Inbox"), ("bot", "Bot"), ("custom", "Custom")], max_length=20
+                    ),
+                ),
+                ("description", models.TextField(blank=True)),
+                ("is_active", models.BooleanField(default=False)),
+                (
+                    "bot",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="events", to="studio.bot"
+                    ),
+                ),
             ],
             options={
-                'ordering': ['bot', 'category', 'key'],
+                "ordering": ["bot", "category", "key"],
             },
         ),
         migrations.CreateModel(
-            name='EventOccurrence',
+            name="EventOccurrence",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('key', models.SlugField(max_length=80)),
-                ('payload', models.JSONField(blank=True, default=dict)),
-                ('status', models.CharField(choices=[('dispatched', 'Dispatched'), ('skipped', 'Skipped (event inactive)')], max_length=20)),
-                ('dedupe_key', models.CharField(blank=True, max_length=200, null=True)),
-                ('occurred_at', models.DateTimeField(auto_now_add=True, db_index=True)),
-                ('bot', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='studio.bot')),
-                ('event', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='occurrences', to='events.event')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("key", models.SlugField(max_length=80)),
+                ("payload", models.JSONField(blank=True, default=dict)),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[("dispatched", "Dispatched"), ("skipped", "Skipped (event inactive)")],
+                        max_length=20,
+                    ),
+                ),
+                ("dedupe_key", models.CharField(blank=True, max_length=200, null=True)),
+                ("occurred_at", models.DateTimeField(auto_now_add=True, db_index=True)),
+                (
+                    "bot",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="+", to="studio.bot"
+                    ),
+                ),
+                (
+                    "event",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="occurrences",
+                        to="events.event",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-occurred_at', '-id'],
+                "ordering": ["-occurred_at", "-id"],
             },
         ),
         migrations.AddConstraint(
-            model_name='event',
-            constraint=models.UniqueConstraint(fields=('bot', 'key'), name='events_event_unique_key_per_bot'),
+            model_name="event",
+            constraint=models.UniqueConstraint(fields=("bot", "key"), name="events_event_unique_key_per_bot"),
         ),
         migrations.AddConstraint(
-            model_name='eventoccurrence',
-            constraint=models.UniqueConstraint(condition=models.Q(('dedupe_key__isnull', False)), fields=('event', 'dedupe_key'), name='events_occurrence_unique_dedupe_key'),
+            model_name="eventoccurrence",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("dedupe_key__isnull", False)),
+                fields=("event", "dedupe_key"),
+                name="events_occurrence_unique_dedupe_key",
+            ),
         ),
     ]

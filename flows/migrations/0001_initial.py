@@ -5,147 +5,310 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('events', '0001_initial'),
-        ('inbox', '0001_initial'),
-        ('studio', '0001_initial'),
+        ("events", "0001_initial"),
+        ("inbox", "0001_initial"),
+        ("studio", "0001_initial"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Flow',
+            name="Flow",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=120)),
-                ('description', models.TextField(blank=True)),
-                ('is_active', models.BooleanField(default=True)),
-                ('trigger_type', models.CharField(choices=[('event', 'Event'), ('conversation', 'Conversation'), ('manual', 'Manual')], default='manual', max_length=20)),
-                ('trigger_event', models.SlugField(blank=True, help_text='Event key, e.g. ticket-closed', max_length=80)),
-                ('trigger_keywords', models.JSONField(blank=True, default=list)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('bot', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='flows', to='studio.bot')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=120)),
+                ("description", models.TextField(blank=True)),
+                ("is_active", models.BooleanField(default=True)),
+                (
+                    "trigger_type",
+                    models.CharField(
+                        choices=[("event", "Event"), ("conversation", "Conversation"), ("manual", "Manual")],
+                        default="manual",
+                        max_length=20,
+                    ),
+                ),
+                (
+                    "trigger_event",
+                    models.SlugField(blank=True, help_text="Event key, e.g. ticket-closed", max_length=80),
+                ),
+                ("trigger_keywords", models.JSONField(blank=True, default=list)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "bot",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="flows", to="studio.bot"
+                    ),
+                ),
             ],
             options={
-                'ordering': ['bot', 'name', 'id'],
+                "ordering": ["bot", "name", "id"],
             },
         ),
         migrations.CreateModel(
-            name='FlowRun',
+            name="FlowRun",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('status', models.CharField(choices=[('queued', 'Queued'), ('running', 'Running'), ('waiting', 'Waiting'), ('succeeded', 'Succeeded'), ('failed', 'Failed'), ('cancelled', 'Cancelled')], default='queued', max_length=12)),
-                ('trigger', models.CharField(choices=[('event', 'Event'), ('conversation', 'Conversation'), ('manual', 'Manual'), ('resume', 'Resume')], max_length=12)),
-                ('context', models.JSONField(blank=True, default=dict, help_text='What started the run (event payload, manual context)')),
-                ('vars', models.JSONField(blank=True, default=dict)),
-                ('current_node', models.CharField(blank=True, max_length=80)),
-                ('resume_port', models.CharField(blank=True, max_length=40)),
-                ('waiting_for', models.CharField(blank=True, choices=[('', 'Nothing'), ('reply', "The customer's reply"), ('ticket', 'The ticket to close'), ('delay', 'A delay')], default='', max_length=10)),
-                ('wait_until', models.DateTimeField(blank=True, null=True)),
-                ('step_count', models.PositiveIntegerField(default=0)),
-                ('attempts', models.PositiveIntegerField(default=0)),
-                ('lease_expires_at', models.DateTimeField(blank=True, null=True)),
-                ('created_at', models.DateTimeField(auto_now_add=True, db_index=True)),
-                ('started_at', models.DateTimeField(blank=True, null=True)),
-                ('finished_at', models.DateTimeField(blank=True, null=True)),
-                ('error', models.TextField(blank=True)),
-                ('conversation', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='flow_runs', to='inbox.conversation')),
-                ('flow', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='runs', to='flows.flow')),
-                ('occurrence', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='runs', to='events.eventoccurrence')),
-                ('parent', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='children', to='flows.flowrun')),
-                ('ticket', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='flow_runs', to='inbox.ticket')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("queued", "Queued"),
+                            ("running", "Running"),
+                            ("waiting", "Waiting"),
+                            ("succeeded", "Succeeded"),
+                            ("failed", "Failed"),
+                            ("cancelled", "Cancelled"),
+                        ],
+                        default="queued",
+                        max_length=12,
+                    ),
+                ),
+                (
+                    "trigger",
+                    models.CharField(
+                        choices=[
+                            ("event", "Event"),
+                            ("conversation", "Conversation"),
+                            ("manual", "Manual"),
+                            ("resume", "Resume"),
+                        ],
+                        max_length=12,
+                    ),
+                ),
+                (
+                    "context",
+                    models.JSONField(
+                        blank=True,
+                        default=dict,
+                        help_text="What started the run (event payload, manual context)",
+                    ),
+                ),
+                ("vars", models.JSONField(blank=True, default=dict)),
+                ("current_node", models.CharField(blank=True, max_length=80)),
+                ("resume_port", models.CharField(blank=True, max_length=40)),
+                (
+                    "waiting_for",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("", "Nothing"),
+                            ("reply", "The customer's reply"),
+                            ("ticket", "The ticket to close"),
+                            ("delay", "A delay"),
+                        ],
+                        default="",
+                        max_length=10,
+                    ),
+                ),
+                ("wait_until", models.DateTimeField(blank=True, null=True)),
+                ("step_count", models.PositiveIntegerField(default=0)),
+                ("attempts", models.PositiveIntegerField(default=0)),
+                ("lease_expires_at", models.DateTimeField(blank=True, null=True)),
+                ("created_at", models.DateTimeField(auto_now_add=True, db_index=True)),
+                ("started_at", models.DateTimeField(blank=True, null=True)),
+                ("finished_at", models.DateTimeField(blank=True, null=True)),
+                ("error", models.TextField(blank=True)),
+                (
+                    "conversation",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="flow_runs",
+                        to="inbox.conversation",
+                    ),
+                ),
+                (
+                    "flow",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="runs", to="flows.flow"
+                    ),
+                ),
+                (
+                    "occurrence",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="runs",
+                        to="events.eventoccurrence",
+                    ),
+                ),
+                (
+                    "parent",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="children",
+                        to="flows.flowrun",
+                    ),
+                ),
+                (
+                    "ticket",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="flow_runs",
+                        to="inbox.ticket",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-created_at', '-id'],
+                "ordering": ["-created_at", "-id"],
             },
         ),
         migrations.CreateModel(
-            name='Node',
+            name="Node",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('key', models.SlugField(max_length=80)),
-                ('type', models.CharField(max_length=40)),
-                ('config', models.JSONField(blank=True, default=dict)),
-                ('position_x', models.IntegerField(default=0)),
-                ('position_y', models.IntegerField(default=0)),
-                ('flow', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='nodes', to='flows.flow')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("key", models.SlugField(max_length=80)),
+                ("type", models.CharField(max_length=40)),
+                ("config", models.JSONField(blank=True, default=dict)),
+                ("position_x", models.IntegerField(default=0)),
+                ("position_y", models.IntegerField(default=0)),
+                (
+                    "flow",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="nodes", to="flows.flow"
+                    ),
+                ),
             ],
             options={
-                'ordering': ['flow', 'id'],
+                "ordering": ["flow", "id"],
             },
         ),
         migrations.CreateModel(
-            name='Edge',
+            name="Edge",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('port', models.CharField(max_length=40)),
-                ('flow', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='edges', to='flows.flow')),
-                ('source', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='out_edges', to='flows.node')),
-                ('target', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='in_edges', to='flows.node')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("port", models.CharField(max_length=40)),
+                (
+                    "flow",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="edges", to="flows.flow"
+                    ),
+                ),
+                (
+                    "source",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="out_edges", to="flows.node"
+                    ),
+                ),
+                (
+                    "target",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="in_edges", to="flows.node"
+                    ),
+                ),
             ],
             options={
-                'ordering': ['flow', 'id'],
+                "ordering": ["flow", "id"],
             },
         ),
         migrations.CreateModel(
-            name='RunStep',
+            name="RunStep",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('seq', models.PositiveIntegerField()),
-                ('node_key', models.CharField(max_length=80)),
-                ('node_type', models.CharField(max_length=40)),
-                ('port', models.CharField(blank=True, max_length=40)),
-                ('started_at', models.DateTimeField()),
-                ('duration_ms', models.FloatField(default=0)),
-                ('output', models.JSONField(blank=True, default=dict)),
-                ('error', models.TextField(blank=True)),
-                ('run', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='steps', to='flows.flowrun')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("seq", models.PositiveIntegerField()),
+                ("node_key", models.CharField(max_length=80)),
+                ("node_type", models.CharField(max_length=40)),
+                ("port", models.CharField(blank=True, max_length=40)),
+                ("started_at", models.DateTimeField()),
+                ("duration_ms", models.FloatField(default=0)),
+                ("output", models.JSONField(blank=True, default=dict)),
+                ("error", models.TextField(blank=True)),
+                (
+                    "run",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="steps", to="flows.flowrun"
+                    ),
+                ),
             ],
             options={
-                'ordering': ['run', 'seq'],
+                "ordering": ["run", "seq"],
             },
         ),
         migrations.AddIndex(
-            model_name='flow',
-            index=models.Index(fields=['bot', 'trigger_type', 'trigger_event', 'is_active'], name='flows_flow_trigger_idx'),
+            model_name="flow",
+            index=models.Index(
+                fields=["bot", "trigger_type", "trigger_event", "is_active"], name="flows_flow_trigger_idx"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='flow',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('trigger_type', 'event'), _negated=True), models.Q(('trigger_event', ''), _negated=True), _connector='OR'), name='flows_flow_event_trigger_has_key'),
+            model_name="flow",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    models.Q(("trigger_type", "event"), _negated=True),
+                    models.Q(("trigger_event", ""), _negated=True),
+                    _connector="OR",
+                ),
+                name="flows_flow_event_trigger_has_key",
+            ),
         ),
         migrations.AddIndex(
-            model_name='flowrun',
-            index=models.Index(fields=['status', 'lease_expires_at'], name='flows_run_sweep_idx'),
+            model_name="flowrun",
+            index=models.Index(fields=["status", "lease_expires_at"], name="flows_run_sweep_idx"),
         ),
         migrations.AddIndex(
-            model_name='flowrun',
-            index=models.Index(fields=['ticket', 'status'], name='flows_run_ticket_idx'),
+            model_name="flowrun",
+            index=models.Index(fields=["ticket", "status"], name="flows_run_ticket_idx"),
         ),
         migrations.AddIndex(
-            model_name='flowrun',
-            index=models.Index(fields=['conversation', 'status'], name='flows_run_conversation_idx'),
+            model_name="flowrun",
+            index=models.Index(fields=["conversation", "status"], name="flows_run_conversation_idx"),
         ),
         migrations.AddIndex(
-            model_name='flowrun',
-            index=models.Index(fields=['flow', 'status', '-created_at'], name='flows_run_flow_idx'),
+            model_name="flowrun",
+            index=models.Index(fields=["flow", "status", "-created_at"], name="flows_run_flow_idx"),
         ),
         migrations.AddConstraint(
-            model_name='flowrun',
-            constraint=models.UniqueConstraint(condition=models.Q(('occurrence__isnull', False)), fields=('occurrence', 'flow'), name='flows_run_once_per_occurrence'),
+            model_name="flowrun",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("occurrence__isnull", False)),
+                fields=("occurrence", "flow"),
+                name="flows_run_once_per_occurrence",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='node',
-            constraint=models.UniqueConstraint(fields=('flow', 'key'), name='flows_node_unique_key_per_flow'),
+            model_name="node",
+            constraint=models.UniqueConstraint(fields=("flow", "key"), name="flows_node_unique_key_per_flow"),
         ),
         migrations.AddConstraint(
-            model_name='edge',
-            constraint=models.UniqueConstraint(fields=('source', 'port'), name='flows_edge_one_per_port'),
+            model_name="edge",
+            constraint=models.UniqueConstraint(fields=("source", "port"), name="flows_edge_one_per_port"),
         ),
         migrations.AddConstraint(
-            model_name='runstep',
-            constraint=models.UniqueConstraint(fields=('run', 'seq'), name='flows_step_unique_seq'),
+            model_name="runstep",
+            constraint=models.UniqueConstraint(fields=("run", "seq"), name="flows_step_unique_seq"),
         ),
     ]

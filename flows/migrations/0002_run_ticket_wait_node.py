@@ -4,15 +4,14 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('flows', '0001_initial'),
+        ("flows", "0001_initial"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='flowrun',
-            name='ticket_wait_node',
+            model_name="flowrun",
+            name="ticket_wait_node",
             field=models.CharField(blank=True, max_length=80),
         ),
     ]

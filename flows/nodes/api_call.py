@@ -15,7 +15,7 @@ import re
 import ssl
 import time
 from collections import OrderedDict
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from functools import cache
 from typing import Any
 
@@ -72,9 +72,13 @@ def _has(headers: dict[str, str], name: str) -> bool:
 def _signature_headers(secret: str, msg_id: str, content: bytes | None) -> dict[str, str]:
     from standardwebhooks import Webhook
 
-    now = datetime.now(tz=timezone.utc)
+    now = datetime.now(tz=UTC)
     signature = Webhook(secret).sign(msg_id, now, (content or b"").decode())
-    return {"webhook-id": msg_id, "webhook-timestamp": str(int(now.timestamp())), "webhook-signature": signature}
+    return {
+        "webhook-id": msg_id,
+        "webhook-timestamp": str(int(now.timestamp())),
+        "webhook-signature": signature,
+    }
 
 
 def _read(response: httpx.Response) -> dict[str, Any]:
@@ -133,9 +137,14 @@ def _try(ctx: Context, request: dict[str, Any], attempts: list[dict[str, Any]]) 
     record: dict[str, Any] = {"attempt": len(attempts) + 1}
     attempts.append(record)
     try:
-        with client_for(target).stream(request["method"], target.url, headers=headers,
-                                       content=request["content"], timeout=request["timeout"],
-                                       extensions=target.extensions) as response:
+        with client_for(target).stream(
+            request["method"],
+            target.url,
+            headers=headers,
+            content=request["content"],
+            timeout=request["timeout"],
+            extensions=target.extensions,
+        ) as response:
             result = _read(response)
     except httpx.HTTPError as exc:
         record.update(error=f"{type(exc).__name__}: {exc}", duration_ms=_ms(started))
@@ -174,12 +183,21 @@ def execute(ctx: Context, config: dict) -> Outcome:
     if not _has(headers, "Idempotency-Key"):
         headers["Idempotency-Key"] = ctx.step_id
     request = {
-        "method": config.get("method", "GET").upper(), "url": ctx.text(config["url"]).strip(),
-        "headers": headers, "content": content, "timeout": float(config.get("timeout_seconds", 10)),
+        "method": config.get("method", "GET").upper(),
+        "url": ctx.text(config["url"]).strip(),
+        "headers": headers,
+        "content": content,
+        "timeout": float(config.get("timeout_seconds", 10)),
         "sign": bool(config.get("sign")),
     }
-    outputs: dict[str, Any] = {"request": {"method": request["method"], "url": redact_url(request["url"]),
-                                           "headers": redact(headers)}, "attempts": []}
+    outputs: dict[str, Any] = {
+        "request": {
+            "method": request["method"],
+            "url": redact_url(request["url"]),
+            "headers": redact(headers),
+        },
+        "attempts": [],
+    }
     save_as = config.get("save_as")
     try:
         result = _send(ctx, request, int(config.get("retries", 2)), outputs["attempts"])

@@ -28,7 +28,9 @@ def execute(ctx: Context, config: dict) -> Outcome:
     except ServiceError as exc:  # no such table, no key: the flow's failure branch decides
         return Outcome(port="failure", outputs={**request, "error": exc.message})
     save_as = config.get("save_as")
-    return Outcome(port="success", vars={save_as: result} if save_as else {}, outputs={**request, "result": result})
+    return Outcome(
+        port="success", vars={save_as: result} if save_as else {}, outputs={**request, "result": result}
+    )
 
 
 NODE = NodeType(
@@ -47,10 +49,14 @@ NODE = NodeType(
         "required": ["table", "operation"],
         "additionalProperties": False,
         "allOf": [
-            {"if": {"properties": {"operation": {"enum": ["update", "upsert", "find"]}}},
-             "then": {"required": ["key"], "properties": {"key": {"minProperties": 1}}}},
-            {"if": {"properties": {"operation": {"enum": ["insert", "update", "upsert"]}}},
-             "then": {"required": ["values"]}},
+            {
+                "if": {"properties": {"operation": {"enum": ["update", "upsert", "find"]}}},
+                "then": {"required": ["key"], "properties": {"key": {"minProperties": 1}}},
+            },
+            {
+                "if": {"properties": {"operation": {"enum": ["insert", "update", "upsert"]}}},
+                "then": {"required": ["values"]},
+            },
         ],
     },
     execute=execute,

@@ -24,7 +24,7 @@ def _number(ctx: Context, value, unit: str) -> float:
         number = float(value)
     except (TypeError, ValueError) as exc:
         raise NodeError(f"{unit} must be a number, got {value!r}") from exc
-    if not 0 <= number:
+    if not number >= 0:
         raise NodeError(f"{unit} must not be negative")
     return number
 
@@ -52,8 +52,13 @@ def execute(ctx: Context, config: dict) -> Outcome:
     # Named after the step, so a worker that redoes this step updates the same schedule.
     Schedule.objects.update_or_create(
         name=f"flow-delay-{ctx.step_id}"[:100],
-        defaults={"func": RESUME_TASK, "args": str(ctx.run.pk), "schedule_type": Schedule.ONCE,
-                  "repeats": 1, "next_run": until},
+        defaults={
+            "func": RESUME_TASK,
+            "args": str(ctx.run.pk),
+            "schedule_type": Schedule.ONCE,
+            "repeats": 1,
+            "next_run": until,
+        },
     )
     return Outcome(wait="delay", wait_until=until, outputs={"until": until.isoformat()})
 
@@ -66,7 +71,10 @@ NODE = NodeType(
     ports=("next",),
     config_schema={
         "type": "object",
-        "properties": {**{u: _amount for u in UNITS}, "until": {"type": "string", "minLength": 1, "maxLength": 200}},
+        "properties": {
+            **dict.fromkeys(UNITS, _amount),
+            "until": {"type": "string", "minLength": 1, "maxLength": 200},
+        },
         "oneOf": [{"required": [u]} for u in (*UNITS, "until")],
         "additionalProperties": False,
     },

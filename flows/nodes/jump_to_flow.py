@@ -43,8 +43,15 @@ def execute(ctx: Context, config: dict) -> Outcome:
     flow = _target(ctx, config["flow"])
     run = ctx.run
     trigger = run.trigger if run.trigger != FlowRun.Trigger.RESUME else FlowRun.Trigger.MANUAL
-    child = services.start_run(flow, trigger=trigger, context=run.context, parent=run, vars=dict(ctx.vars),
-                               ticket_id=run.ticket_id, conversation_id=run.conversation_id)
+    child = services.start_run(
+        flow,
+        trigger=trigger,
+        context=run.context,
+        parent=run,
+        vars=dict(ctx.vars),
+        ticket_id=run.ticket_id,
+        conversation_id=run.conversation_id,
+    )
     return Outcome(port="next", outputs={"flow": flow.pk, "flow_name": flow.name, "child_run": child.pk})
 
 
@@ -54,8 +61,14 @@ NODE = NodeType(
     ports=("next",),
     config_schema={
         "type": "object",
-        "properties": {"flow": {"oneOf": [{"type": "string", "minLength": 1, "maxLength": 120},
-                                          {"type": "integer", "minimum": 1}]}},
+        "properties": {
+            "flow": {
+                "oneOf": [
+                    {"type": "string", "minLength": 1, "maxLength": 120},
+                    {"type": "integer", "minimum": 1},
+                ]
+            }
+        },
         "required": ["flow"],
         "additionalProperties": False,
     },

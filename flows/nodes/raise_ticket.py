@@ -35,8 +35,13 @@ def execute(ctx: Context, config: dict) -> Outcome:
     except ServiceError as exc:
         return Outcome(port="failure", outputs={"error": exc.message})
     payload = ticket_payload(ticket)
-    return Outcome(port="ticket_created", wait="ticket", links={"ticket_id": ticket.pk}, vars={"ticket": payload},
-                   outputs={"ticket_id": ticket.pk, "group": group})
+    return Outcome(
+        port="ticket_created",
+        wait="ticket",
+        links={"ticket_id": ticket.pk},
+        vars={"ticket": payload},
+        outputs={"ticket_id": ticket.pk, "group": group},
+    )
 
 
 NODE = NodeType(

@@ -26,7 +26,9 @@ def execute(ctx: Context, config: dict) -> Outcome:
             validate_email(address)
         sent = send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, to)
     except ValidationError as exc:
-        return Outcome(port="failure", outputs={"to": to, "error": f"invalid recipient: {'; '.join(exc.messages)}"})
+        return Outcome(
+            port="failure", outputs={"to": to, "error": f"invalid recipient: {'; '.join(exc.messages)}"}
+        )
     except (OSError, ValueError) as exc:  # SMTP refused, server down, bad header
         return Outcome(port="failure", outputs={"to": to, "error": f"{type(exc).__name__}: {exc}"})
     return Outcome(port="sent", outputs={"to": to, "subject": subject, "sent": sent})
@@ -39,8 +41,12 @@ NODE = NodeType(
     config_schema={
         "type": "object",
         "properties": {
-            "to": {"oneOf": [{"type": "string", "minLength": 1, "maxLength": 2000},
-                             {"type": "array", "items": {"type": "string"}, "minItems": 1, "maxItems": 50}]},
+            "to": {
+                "oneOf": [
+                    {"type": "string", "minLength": 1, "maxLength": 2000},
+                    {"type": "array", "items": {"type": "string"}, "minItems": 1, "maxItems": 50},
+                ]
+            },
             "subject": {"type": "string", "minLength": 1, "maxLength": 400},
             "body": {"type": "string", "minLength": 1, "maxLength": 20000},
         },

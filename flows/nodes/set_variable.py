@@ -9,7 +9,9 @@ VAR_NAME = "^[A-Za-z_][A-Za-z0-9_]{0,63}$"
 
 def execute(ctx: Context, config: dict) -> Outcome:
     value = ctx.render(config.get("value"))
-    return Outcome(port="next", vars={config["name"]: value}, outputs={"name": config["name"], "value": value})
+    return Outcome(
+        port="next", vars={config["name"]: value}, outputs={"name": config["name"], "value": value}
+    )
 
 
 NODE = NodeType(

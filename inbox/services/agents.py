@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 from django.contrib.auth.models import Group, User
 from django.db import IntegrityError, transaction
@@ -61,7 +62,11 @@ def create_agent(
     try:
         with transaction.atomic():
             user = User.objects.create_user(
-                username=username, password=password, email=email, first_name=first, last_name=last,
+                username=username,
+                password=password,
+                email=email,
+                first_name=first,
+                last_name=last,
                 is_staff=True,
             )
     except IntegrityError as exc:

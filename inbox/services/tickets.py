@@ -56,9 +56,7 @@ def raise_ticket(
     if not subject:
         raise InvalidInput("A ticket needs a subject.", field="subject")
     if priority not in Ticket.Priority.values:
-        raise InvalidInput(
-            f"Priority must be one of {', '.join(Ticket.Priority.values)}.", field="priority"
-        )
+        raise InvalidInput(f"Priority must be one of {', '.join(Ticket.Priority.values)}.", field="priority")
     ticket = Ticket.objects.create(
         bot=conversation.bot,
         conversation=conversation,

@@ -6,28 +6,56 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
-    dependencies = [
-    ]
+    dependencies = []
 
     operations = [
         migrations.CreateModel(
-            name='Bot',
+            name="Bot",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=120)),
-                ('csat_enabled', models.BooleanField(default=False, verbose_name='CSAT on')),
-                ('csat_question', models.CharField(default='How would you rate the help you received?', max_length=300)),
-                ('csat_scale', models.PositiveSmallIntegerField(default=5, validators=[django.core.validators.MinValueValidator(2), django.core.validators.MaxValueValidator(10)])),
-                ('csat_expires_after_minutes', models.PositiveIntegerField(default=1440, validators=[django.core.validators.MinValueValidator(1)])),
-                ('webhook_secret', models.CharField(default=studio.models.new_webhook_secret, editable=False, max_length=80)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=120)),
+                ("csat_enabled", models.BooleanField(default=False, verbose_name="CSAT on")),
+                (
+                    "csat_question",
+                    models.CharField(default="How would you rate the help you received?", max_length=300),
+                ),
+                (
+                    "csat_scale",
+                    models.PositiveSmallIntegerField(
+                        default=5,
+                        validators=[
+                            django.core.validators.MinValueValidator(2),
+                            django.core.validators.MaxValueValidator(10),
+                        ],
+                    ),
+                ),
+                (
+                    "csat_expires_after_minutes",
+                    models.PositiveIntegerField(
+                        default=1440, validators=[django.core.validators.MinValueValidator(1)]
+                    ),
+                ),
+                (
+                    "webhook_secret",
+                    models.CharField(default=studio.models.new_webhook_secret, editable=False, max_length=80),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
             ],
             options={
-                'ordering': ['name', 'id'],
-                'constraints': [models.CheckConstraint(condition=models.Q(('csat_scale__gte', 2), ('csat_scale__lte', 10)), name='studio_bot_csat_scale_range')],
+                "ordering": ["name", "id"],
+                "constraints": [
+                    models.CheckConstraint(
+                        condition=models.Q(("csat_scale__gte", 2), ("csat_scale__lte", 10)),
+                        name="studio_bot_csat_scale_range",
+                    )
+                ],
             },
         ),
     ]

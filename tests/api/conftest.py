@@ -6,6 +6,7 @@ import pytest
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
+
 def client_for(user) -> APIClient:
     client = APIClient()
     if user is not None:
@@ -31,5 +32,3 @@ def other_api(other_agent):
 @pytest.fixture
 def anon_api():
     return APIClient()
-
-

@@ -33,8 +33,10 @@ def test_the_token_endpoint_is_throttled(anon_api, admin_user, monkeypatch):
 
     monkeypatch.setattr(ScopedRateThrottle, "THROTTLE_RATES", {"auth": "2/min"})
     cache.clear()
-    codes = [anon_api.post("/api/auth/token/", {"username": "admin", "password": "x"}, format="json").status_code
-             for _ in range(3)]
+    codes = [
+        anon_api.post("/api/auth/token/", {"username": "admin", "password": "x"}, format="json").status_code
+        for _ in range(3)
+    ]
     cache.clear()
     assert codes == [400, 400, 429]
 
@@ -44,15 +46,21 @@ def test_creating_a_bot_installs_its_events_inactive(admin_api):
     assert response.status_code == 201, response.json()
     body = response.json()
     assert body["name"] == "Initech"
-    assert body["csat"] == {"enabled": False, "question": "How would you rate the help you received?",
-                            "scale": 5, "expires_after_minutes": 1440}
+    assert body["csat"] == {
+        "enabled": False,
+        "question": "How would you rate the help you received?",
+        "scale": 5,
+        "expires_after_minutes": 1440,
+    }
     events = Event.objects.filter(bot_id=body["id"])
     assert events.filter(key="ticket-closed").exists()
     assert not events.filter(is_active=True).exists()
 
 
 def test_it_turns_csat_on_and_off(admin_api, bot):
-    response = admin_api.patch(f"/api/bots/{bot.pk}/", {"csat": {"enabled": True, "scale": 10}}, format="json")
+    response = admin_api.patch(
+        f"/api/bots/{bot.pk}/", {"csat": {"enabled": True, "scale": 10}}, format="json"
+    )
     assert response.status_code == 200, response.json()
     assert response.json()["csat"]["enabled"] is True
     bot.refresh_from_db()
@@ -65,17 +73,33 @@ def test_it_deletes_a_bot(admin_api, bot):
 
 
 def test_it_creates_and_changes_an_agent(admin_api, bot, csat_bot):
-    response = admin_api.post("/api/agents/", {
-        "username": "carol", "password": "long-enough-pw-1", "name": "Carol Jones",
-        "email": "carol@example.com", "bots": [bot.pk], "groups": ["billing", "vip"],
-    }, format="json")
+    response = admin_api.post(
+        "/api/agents/",
+        {
+            "username": "carol",
+            "password": "long-enough-pw-1",
+            "name": "Carol Jones",
+            "email": "carol@example.com",
+            "bots": [bot.pk],
+            "groups": ["billing", "vip"],
+        },
+        format="json",
+    )
     assert response.status_code == 201, response.json()
     body = response.json()
     assert "password" not in body
-    assert body | {"id": 0} == {"id": 0, "username": "carol", "name": "Carol Jones", "email": "carol@example.com",
-                                "bots": [bot.pk], "groups": ["billing", "vip"], "is_available": True}
-    response = admin_api.patch(f"/api/agents/{body['id']}/", {"is_available": False, "bots": [csat_bot.pk]},
-                               format="json")
+    assert body | {"id": 0} == {
+        "id": 0,
+        "username": "carol",
+        "name": "Carol Jones",
+        "email": "carol@example.com",
+        "bots": [bot.pk],
+        "groups": ["billing", "vip"],
+        "is_available": True,
+    }
+    response = admin_api.patch(
+        f"/api/agents/{body['id']}/", {"is_available": False, "bots": [csat_bot.pk]}, format="json"
+    )
     assert response.status_code == 200, response.json()
     profile = AgentProfile.objects.get(user_id=body["id"])
     assert profile.is_available is False
@@ -84,7 +108,9 @@ def test_it_creates_and_changes_an_agent(admin_api, bot, csat_bot):
 
 
 def test_it_refuses_a_taken_username_and_a_weak_password(admin_api, agent):
-    response = admin_api.post("/api/agents/", {"username": "alice", "password": "long-enough-pw-1"}, format="json")
+    response = admin_api.post(
+        "/api/agents/", {"username": "alice", "password": "long-enough-pw-1"}, format="json"
+    )
     assert response.status_code == 400 and "username" in response.json()
     response = admin_api.post("/api/agents/", {"username": "dave", "password": "short"}, format="json")
     assert response.status_code == 400 and "password" in response.json()
@@ -106,18 +132,28 @@ def test_it_filters_events_and_activates_one(admin_api, bot, other_bot):
 
 
 def test_it_creates_and_emits_a_custom_event(admin_api, bot):
-    response = admin_api.post("/api/events/", {"bot": bot.pk, "key": "order-shipped", "name": "Order shipped"},
-                              format="json")
+    response = admin_api.post(
+        "/api/events/", {"bot": bot.pk, "key": "order-shipped", "name": "Order shipped"}, format="json"
+    )
     assert response.status_code == 201, response.json()
     event = response.json()
     assert (event["category"], event["is_active"]) == ("custom", False)
-    again = admin_api.post("/api/events/", {"bot": bot.pk, "key": "order-shipped", "name": "x"}, format="json")
+    again = admin_api.post(
+        "/api/events/", {"bot": bot.pk, "key": "order-shipped", "name": "x"}, format="json"
+    )
     assert again.status_code == 400 and "key" in again.json()
     admin_api.post(f"/api/events/{event['id']}/activate/")
-    flow = admin_api.post("/api/flows/", {
-        "bot": bot.pk, "name": "On shipping", "trigger": {"type": "event", "event": "order-shipped"},
-        "nodes": [{"key": "start", "type": "start"}], "edges": [],
-    }, format="json").json()
+    flow = admin_api.post(
+        "/api/flows/",
+        {
+            "bot": bot.pk,
+            "name": "On shipping",
+            "trigger": {"type": "event", "event": "order-shipped"},
+            "nodes": [{"key": "start", "type": "start"}],
+            "edges": [],
+        },
+        format="json",
+    ).json()
     response = admin_api.post(f"/api/events/{event['id']}/emit/", {"payload": {"order": 42}}, format="json")
     assert response.status_code == 202, response.json()
     body = response.json()
@@ -126,14 +162,27 @@ def test_it_creates_and_emits_a_custom_event(admin_api, bot):
     occurrences = admin_api.get(f"/api/event-occurrences/?event={event['id']}").json()
     assert occurrences["count"] == 1
     assert occurrences["results"][0] | {"occurred_at": None} == {
-        "id": body["occurrence"], "event": event["id"], "bot": bot.pk, "key": "order-shipped",
-        "payload": {"order": 42}, "status": "dispatched", "occurred_at": None, "runs": body["runs"]}
+        "id": body["occurrence"],
+        "event": event["id"],
+        "bot": bot.pk,
+        "key": "order-shipped",
+        "payload": {"order": 42},
+        "status": "dispatched",
+        "occurred_at": None,
+        "runs": body["runs"],
+    }
 
 
 def test_it_starts_a_conversation_and_posts_as_the_customer(agent_api, bot):
-    response = agent_api.post("/api/conversations/", {
-        "bot": bot.pk, "customer": {"name": "Dana", "email": "dana@example.com", "external_id": "cus_9"},
-        "channel": "whatsapp"}, format="json")
+    response = agent_api.post(
+        "/api/conversations/",
+        {
+            "bot": bot.pk,
+            "customer": {"name": "Dana", "email": "dana@example.com", "external_id": "cus_9"},
+            "channel": "whatsapp",
+        },
+        format="json",
+    )
     assert response.status_code == 201, response.json()
     conversation = response.json()
     assert conversation["customer"]["external_id"] == "cus_9"
@@ -149,8 +198,11 @@ def test_it_starts_a_conversation_and_posts_as_the_customer(agent_api, bot):
 
 def test_ticket_lifecycle_with_csat(agent_api, agent, csat_bot):
     conversation = Conversation.objects.create(bot=csat_bot, customer=csat_bot.customers.create(name="Eve"))
-    response = agent_api.post("/api/tickets/", {"conversation": conversation.pk, "subject": "Refund",
-                                                "category": "billing", "priority": "high"}, format="json")
+    response = agent_api.post(
+        "/api/tickets/",
+        {"conversation": conversation.pk, "subject": "Refund", "category": "billing", "priority": "high"},
+        format="json",
+    )
     assert response.status_code == 201, response.json()
     ticket = response.json()
     assert (ticket["bot"], ticket["status"], ticket["csat"]) == (csat_bot.pk, "open", None)
@@ -188,14 +240,30 @@ def test_runs_list_filters_and_shows_steps(admin_api, bot):
 
     flow = graph.save_flow(bot=bot, data={"name": "f", "nodes": [{"key": "start", "type": "start"}]})
     run = FlowRun.objects.create(flow=flow, trigger="manual", status="failed", error="boom")
-    run.steps.create(seq=1, node_key="start", node_type="start", port="next", started_at=timezone.now(),
-                     duration_ms=1.5, output={"a": 1})
+    run.steps.create(
+        seq=1,
+        node_key="start",
+        node_type="start",
+        port="next",
+        started_at=timezone.now(),
+        duration_ms=1.5,
+        output={"a": 1},
+    )
     FlowRun.objects.create(flow=flow, trigger="event", status="succeeded")
     results = admin_api.get(f"/api/runs/?flow={flow.pk}&status=failed&trigger=manual").json()["results"]
     assert [r["id"] for r in results] == [run.pk]
-    assert results[0]["steps"] == [{"seq": 1, "node": "start", "type": "start", "port": "next",
-                                    "started_at": results[0]["steps"][0]["started_at"], "duration_ms": 1.5,
-                                    "output": {"a": 1}, "error": ""}]
+    assert results[0]["steps"] == [
+        {
+            "seq": 1,
+            "node": "start",
+            "type": "start",
+            "port": "next",
+            "started_at": results[0]["steps"][0]["started_at"],
+            "duration_ms": 1.5,
+            "output": {"a": 1},
+            "error": "",
+        }
+    ]
     response = admin_api.post(f"/api/runs/{run.pk}/replay/")
     assert response.status_code == 202, response.json()
     assert FlowRun.objects.get(pk=run.pk).status != "failed"

@@ -91,9 +91,11 @@ def _bad(value, keep):
     return not (type(value) is type(keep) and value == keep)
 
 
-@pytest.mark.parametrize("field,value", [
-    ("name", v) for v in (None, True, 1, 1.5, [], {}, "", "x" * 121, [1, {"a": None}])
-] + [("csat", v) for v in (None, True, 1, "x", [], 10**40, [{"enabled": True}])])
+@pytest.mark.parametrize(
+    "field,value",
+    [("name", v) for v in (None, True, 1, 1.5, [], {}, "", "x" * 121, [1, {"a": None}])]
+    + [("csat", v) for v in (None, True, 1, "x", [], 10**40, [{"enabled": True}])],
+)
 def test_bots_reject_wrong_types(admin_api, field, value):
     body = {"name": "Bot", "csat": {"enabled": True}, field: value}
     response = admin_api.post("/api/bots/", body, format="json")
@@ -101,8 +103,18 @@ def test_bots_reject_wrong_types(admin_api, field, value):
     assert field in response.json()
 
 
-@pytest.mark.parametrize("csat", [{"enabled": "yes"}, {"scale": "5"}, {"scale": 11}, {"scale": 10**40},
-                                  {"expires_after_minutes": 0}, {"question": None}, {"question": 5}])
+@pytest.mark.parametrize(
+    "csat",
+    [
+        {"enabled": "yes"},
+        {"scale": "5"},
+        {"scale": 11},
+        {"scale": 10**40},
+        {"expires_after_minutes": 0},
+        {"question": None},
+        {"question": 5},
+    ],
+)
 def test_bots_reject_wrong_csat_values(admin_api, bot, csat):
     response = admin_api.patch(f"/api/bots/{bot.pk}/", {"csat": csat}, format="json")
     assert response.status_code == 400 and "csat" in response.json()
@@ -127,8 +139,14 @@ def ids(bot, agent, ticket):
     from flows import graph
 
     flow = graph.save_flow(bot=bot, data={"name": "f", "nodes": [{"key": "start", "type": "start"}]})
-    return {"bot": bot.pk, "agent": agent.pk, "ticket": ticket.pk, "conversation": ticket.conversation_id,
-            "event": bot.events.first().pk, "flow": flow.pk}
+    return {
+        "bot": bot.pk,
+        "agent": agent.pk,
+        "ticket": ticket.pk,
+        "conversation": ticket.conversation_id,
+        "event": bot.events.first().pk,
+        "flow": flow.pk,
+    }
 
 
 @pytest.mark.parametrize("path", list(ENDPOINT_BODIES))
@@ -149,12 +167,22 @@ def test_every_field_rejects_wrong_types_without_a_500(admin_api, ids, path, val
     assert whole.status_code in (400, 409) or value == {}, whole.content
 
 
-@pytest.mark.parametrize("url", ["/api/tickets/99999999999999999999999/", "/api/tickets/0/",
-                                 "/api/tickets/?bot=99999999999999999999999", "/api/tickets/?bot=abc",
-                                 "/api/tickets/?assignee=-1", "/api/tickets/?status=nope",
-                                 "/api/tickets/?page=999", "/api/tickets/?page=abc",
-                                 "/api/runs/?flow=1e400", "/api/events/?is_active=maybe",
-                                 "/api/flows/12345678901234567890123/"])
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/api/tickets/99999999999999999999999/",
+        "/api/tickets/0/",
+        "/api/tickets/?bot=99999999999999999999999",
+        "/api/tickets/?bot=abc",
+        "/api/tickets/?assignee=-1",
+        "/api/tickets/?status=nope",
+        "/api/tickets/?page=999",
+        "/api/tickets/?page=abc",
+        "/api/runs/?flow=1e400",
+        "/api/events/?is_active=maybe",
+        "/api/flows/12345678901234567890123/",
+    ],
+)
 def test_odd_urls_never_500(admin_api, url):
     response = admin_api.get(url)
     assert response.status_code in (200, 400, 404), response.content

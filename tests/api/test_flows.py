@@ -11,7 +11,9 @@ pytestmark = pytest.mark.django_db
 
 def flow_body(bot, **changes):
     body = {
-        "bot": bot.pk, "name": "After close", "is_active": True,
+        "bot": bot.pk,
+        "name": "After close",
+        "is_active": True,
         "trigger": {"type": "event", "event": "ticket-closed"},
         "nodes": [
             {"key": "start", "type": "start", "config": {}, "position": {"x": 0, "y": 0}},
@@ -34,8 +36,13 @@ def test_it_creates_a_flow_whole_and_reads_it_back(admin_api, bot):
 
 def test_put_replaces_the_graph(admin_api, bot):
     flow = admin_api.post("/api/flows/", flow_body(bot), format="json").json()
-    body = flow_body(bot, name="Only start", trigger={"type": "conversation", "keywords": ["refund"]},
-                     nodes=[{"key": "begin", "type": "start"}], edges=[])
+    body = flow_body(
+        bot,
+        name="Only start",
+        trigger={"type": "conversation", "keywords": ["refund"]},
+        nodes=[{"key": "begin", "type": "start"}],
+        edges=[],
+    )
     response = admin_api.put(f"/api/flows/{flow['id']}/", body, format="json")
     assert response.status_code == 200, response.json()
     assert response.json()["trigger"] == {"type": "conversation", "keywords": ["refund"]}
@@ -52,8 +59,11 @@ def test_patch_merges_over_the_saved_flow(admin_api, bot):
 
 def test_a_patch_that_breaks_the_graph_changes_nothing(admin_api, bot):
     flow = admin_api.post("/api/flows/", flow_body(bot), format="json").json()
-    response = admin_api.patch(f"/api/flows/{flow['id']}/", {"name": "X", "edges": [
-        {"source": "start", "port": "nowhere", "target": "done"}]}, format="json")
+    response = admin_api.patch(
+        f"/api/flows/{flow['id']}/",
+        {"name": "X", "edges": [{"source": "start", "port": "nowhere", "target": "done"}]},
+        format="json",
+    )
     assert response.status_code == 400
     assert "node 'start' (start) has no port 'nowhere'" in response.json()["edges"][0]
     assert Flow.objects.get(pk=flow["id"]).name == "After close"
@@ -66,30 +76,84 @@ def test_a_flow_cannot_move_to_another_bot(admin_api, bot, other_bot):
     assert response.status_code == 400 and "bot" in response.json()
 
 
-@pytest.mark.parametrize("change,field,words", [
-    ({"nodes": [{"key": "start", "type": "start"}, {"key": "mystery", "type": "teleport"}], "edges": []},
-     "nodes", ["node 'mystery'", "unknown type 'teleport'"]),
-    ({"nodes": [{"key": "start", "type": "start"}, {"key": "fin", "type": "end", "config": {"status": "meh"}}],
-      "edges": []}, "nodes", ["node 'fin'", "config.status"]),
-    ({"edges": [{"source": "start", "port": "next", "target": "ghost"}]}, "edges", ["'ghost' does not exist"]),
-    ({"edges": [{"source": "ghost", "port": "next", "target": "done"}]}, "edges", ["'ghost' does not exist"]),
-    ({"edges": [{"source": "start", "port": "next", "target": "done"},
-                {"source": "start", "port": "next", "target": "start"}]}, "edges", ["start.next already has"]),
-    ({"edges": [{"source": "done", "port": "next", "target": "start"}]}, "edges", ["node 'done' (end) has no port"]),
-    ({"nodes": [{"key": "done", "type": "end"}], "edges": []}, "nodes", ["exactly one start node, it has 0"]),
-    ({"nodes": [{"key": "a", "type": "start"}, {"key": "b", "type": "start"}], "edges": []}, "nodes",
-     ["exactly one start node, it has 2"]),
-    ({"nodes": [{"key": "start", "type": "start"}, {"key": "bad", "type": "end", "config": "x"}], "edges": []},
-     "nodes", ["node 'bad'", "config", "Expected a JSON object"]),
-    ({"nodes": [{"key": "start", "type": "start", "position": {"x": "left"}}], "edges": []},
-     "nodes", ["node 'start'", "position", "x"]),
-    ({"nodes": [{"key": "start", "type": 7}], "edges": []}, "nodes", ["node 'start'", "type"]),
-    ({"nodes": ["start"], "edges": []}, "nodes", ["nodes[0]"]),
-    ({"edges": [{"source": "start", "port": None, "target": "done"}]}, "edges", ["edges[0]", "port"]),
-    ({"trigger": {"type": "event"}}, "trigger", ["trigger.event"]),
-    ({"trigger": {"type": "cron"}}, "trigger", ["type"]),
-    ({"trigger": {"type": "conversation", "keywords": "refund"}}, "trigger", ["keywords"]),
-])
+@pytest.mark.parametrize(
+    "change,field,words",
+    [
+        (
+            {
+                "nodes": [{"key": "start", "type": "start"}, {"key": "mystery", "type": "teleport"}],
+                "edges": [],
+            },
+            "nodes",
+            ["node 'mystery'", "unknown type 'teleport'"],
+        ),
+        (
+            {
+                "nodes": [
+                    {"key": "start", "type": "start"},
+                    {"key": "fin", "type": "end", "config": {"status": "meh"}},
+                ],
+                "edges": [],
+            },
+            "nodes",
+            ["node 'fin'", "config.status"],
+        ),
+        (
+            {"edges": [{"source": "start", "port": "next", "target": "ghost"}]},
+            "edges",
+            ["'ghost' does not exist"],
+        ),
+        (
+            {"edges": [{"source": "ghost", "port": "next", "target": "done"}]},
+            "edges",
+            ["'ghost' does not exist"],
+        ),
+        (
+            {
+                "edges": [
+                    {"source": "start", "port": "next", "target": "done"},
+                    {"source": "start", "port": "next", "target": "start"},
+                ]
+            },
+            "edges",
+            ["start.next already has"],
+        ),
+        (
+            {"edges": [{"source": "done", "port": "next", "target": "start"}]},
+            "edges",
+            ["node 'done' (end) has no port"],
+        ),
+        (
+            {"nodes": [{"key": "done", "type": "end"}], "edges": []},
+            "nodes",
+            ["exactly one start node, it has 0"],
+        ),
+        (
+            {"nodes": [{"key": "a", "type": "start"}, {"key": "b", "type": "start"}], "edges": []},
+            "nodes",
+            ["exactly one start node, it has 2"],
+        ),
+        (
+            {
+                "nodes": [{"key": "start", "type": "start"}, {"key": "bad", "type": "end", "config": "x"}],
+                "edges": [],
+            },
+            "nodes",
+            ["node 'bad'", "config", "Expected a JSON object"],
+        ),
+        (
+            {"nodes": [{"key": "start", "type": "start", "position": {"x": "left"}}], "edges": []},
+            "nodes",
+            ["node 'start'", "position", "x"],
+        ),
+        ({"nodes": [{"key": "start", "type": 7}], "edges": []}, "nodes", ["node 'start'", "type"]),
+        ({"nodes": ["start"], "edges": []}, "nodes", ["nodes[0]"]),
+        ({"edges": [{"source": "start", "port": None, "target": "done"}]}, "edges", ["edges[0]", "port"]),
+        ({"trigger": {"type": "event"}}, "trigger", ["trigger.event"]),
+        ({"trigger": {"type": "cron"}}, "trigger", ["type"]),
+        ({"trigger": {"type": "conversation", "keywords": "refund"}}, "trigger", ["keywords"]),
+    ],
+)
 def test_a_400_names_the_problem(admin_api, bot, change, field, words):
     response = admin_api.post("/api/flows/", flow_body(bot, **change), format="json")
     assert response.status_code == 400, response.json()
@@ -121,16 +185,33 @@ def test_it_deletes_a_flow(admin_api, bot):
 
 
 def test_api_call_config_follows_the_contract(admin_api, bot):
-    nodes = [{"key": "start", "type": "start"},
-             {"key": "crm", "type": "api_call", "config": {
-                 "method": "POST", "url": "http://127.0.0.1:9/hook", "headers": {"X-Source": "studio"},
-                 "body": {"ticket": "{{ event.ticket.id }}"}, "timeout_seconds": 10, "retries": 2,
-                 "save_as": "crm"}}]
+    nodes = [
+        {"key": "start", "type": "start"},
+        {
+            "key": "crm",
+            "type": "api_call",
+            "config": {
+                "method": "POST",
+                "url": "http://127.0.0.1:9/hook",
+                "headers": {"X-Source": "studio"},
+                "body": {"ticket": "{{ event.ticket.id }}"},
+                "timeout_seconds": 10,
+                "retries": 2,
+                "save_as": "crm",
+            },
+        },
+    ]
     body = flow_body(bot, nodes=nodes, edges=[{"source": "start", "port": "next", "target": "crm"}])
     response = admin_api.post("/api/flows/", body, format="json")
     assert response.status_code == 201, response.json()
-    bad = flow_body(bot, nodes=[{"key": "start", "type": "start"},
-                                {"key": "crm", "type": "api_call", "config": {"retries": "two"}}], edges=[])
+    bad = flow_body(
+        bot,
+        nodes=[
+            {"key": "start", "type": "start"},
+            {"key": "crm", "type": "api_call", "config": {"retries": "two"}},
+        ],
+        edges=[],
+    )
     response = admin_api.post("/api/flows/", bad, format="json")
     assert response.status_code == 400
     assert "node 'crm'" in " ".join(response.json()["nodes"])

@@ -43,4 +43,3 @@ def test_the_api_never_fails_and_matches_its_schema(case, admin_token):
         headers={"Authorization": f"Token {admin_token}"},
         checks=[not_a_server_error, response_schema_conformance],
     )
-

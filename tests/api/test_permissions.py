@@ -36,8 +36,13 @@ CASES = {
     "bots update": ("patch", "/api/bots/{bot}/", {"name": "Renamed"}, 200, ADMIN_ONLY),
     "bots delete": ("delete", "/api/bots/{bot}/", None, 204, ADMIN_ONLY),
     "agents list": ("get", "/api/agents/", None, 200, ADMIN_ONLY),
-    "agents create": ("post", "/api/agents/", {"username": "zed", "password": "long-enough-pw-1"}, 201,
-                      ADMIN_ONLY),
+    "agents create": (
+        "post",
+        "/api/agents/",
+        {"username": "zed", "password": "long-enough-pw-1"},
+        201,
+        ADMIN_ONLY,
+    ),
     "agents retrieve": ("get", "/api/agents/{agent}/", None, 200, ADMIN_ONLY),
     "agents update": ("patch", "/api/agents/{agent}/", {"is_available": False}, 200, ADMIN_ONLY),
     "events list": ("get", "/api/events/", None, 200, ADMIN_ONLY),
@@ -61,15 +66,30 @@ CASES = {
     "runs retrieve": ("get", "/api/runs/{run}/", None, 200, ADMIN_ONLY),
     "runs replay": ("post", "/api/runs/{run}/replay/", None, 202, ADMIN_ONLY),
     "conversations list": ("get", "/api/conversations/", None, 200, inbox_rule(200, other=200)),
-    "conversations create": ("post", "/api/conversations/", {"bot": "{bot}", "customer": {"name": "C"}}, 201,
-                             inbox_rule(201, other=400)),
+    "conversations create": (
+        "post",
+        "/api/conversations/",
+        {"bot": "{bot}", "customer": {"name": "C"}},
+        201,
+        inbox_rule(201, other=400),
+    ),
     "conversations retrieve": ("get", "/api/conversations/{conversation}/", None, 200, inbox_rule(200)),
     "messages list": ("get", "/api/conversations/{conversation}/messages/", None, 200, inbox_rule(200)),
-    "messages create": ("post", "/api/conversations/{conversation}/messages/", {"text": "hi"}, 201,
-                        inbox_rule(201)),
+    "messages create": (
+        "post",
+        "/api/conversations/{conversation}/messages/",
+        {"text": "hi"},
+        201,
+        inbox_rule(201),
+    ),
     "tickets list": ("get", "/api/tickets/", None, 200, inbox_rule(200, other=200)),
-    "tickets create": ("post", "/api/tickets/", {"conversation": "{conversation}", "subject": "S"}, 201,
-                       inbox_rule(201, other=400)),
+    "tickets create": (
+        "post",
+        "/api/tickets/",
+        {"conversation": "{conversation}", "subject": "S"},
+        201,
+        inbox_rule(201, other=400),
+    ),
     "tickets retrieve": ("get", "/api/tickets/{ticket}/", None, 200, inbox_rule(200)),
     "tickets assign": ("post", "/api/tickets/{ticket}/assign/", {"agent": "{agent}"}, 200, inbox_rule(200)),
     "tickets reply": ("post", "/api/tickets/{ticket}/reply/", {"text": "On it"}, 201, inbox_rule(201)),
@@ -89,9 +109,15 @@ def world(bot, csat_bot, agent, other_agent, admin_user):
     return {
         "users": {"admin": admin_user, "agent": agent, "other": other_agent, "anon": None},
         "ids": {
-            "bot": bot.pk, "agent": agent.pk, "event": event.pk, "flow": flow.pk, "run": run.pk,
+            "bot": bot.pk,
+            "agent": agent.pk,
+            "event": event.pk,
+            "flow": flow.pk,
+            "run": run.pk,
             "occurrence": events.emit(bot, "ticket-created", {}).pk,
-            "ticket": ticket.pk, "conversation": ticket.conversation_id, "pending_ticket": pending.pk,
+            "ticket": ticket.pk,
+            "conversation": ticket.conversation_id,
+            "pending_ticket": pending.pk,
         },
     }
 
@@ -113,8 +139,11 @@ def test_permission_matrix(world, case, caller):
     expected = rule[caller] or ok
     client = client_for(world["users"][caller])
     url = path.format(**world["ids"])
-    response = getattr(client, method)(url, fill(body, world["ids"]), format="json") if body is not None \
+    response = (
+        getattr(client, method)(url, fill(body, world["ids"]), format="json")
+        if body is not None
         else getattr(client, method)(url)
+    )
     assert response.status_code == expected, (case, caller, response.content[:300])
     if expected >= 400:
         assert response["Content-Type"] == "application/json"

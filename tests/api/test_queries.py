@@ -29,9 +29,14 @@ def make_tickets(bot, agent, n):
 
 def make_flows(bot, n):
     for i in range(n):
-        graph.save_flow(bot=bot, data={
-            "name": f"F{i}", "nodes": [{"key": "start", "type": "start"}, {"key": "end", "type": "end"}],
-            "edges": [{"source": "start", "port": "next", "target": "end"}]})
+        graph.save_flow(
+            bot=bot,
+            data={
+                "name": f"F{i}",
+                "nodes": [{"key": "start", "type": "start"}, {"key": "end", "type": "end"}],
+                "edges": [{"source": "start", "port": "next", "target": "end"}],
+            },
+        )
 
 
 def make_runs(bot, n):
@@ -39,8 +44,9 @@ def make_runs(bot, n):
     for _ in range(n):
         run = FlowRun.objects.create(flow=flow, trigger="manual", status="succeeded")
         for seq in (1, 2):
-            run.steps.create(seq=seq, node_key="start", node_type="start", port="next",
-                             started_at=timezone.now())
+            run.steps.create(
+                seq=seq, node_key="start", node_type="start", port="next", started_at=timezone.now()
+            )
 
 
 def make_events(bot, n):
@@ -58,18 +64,27 @@ def count(client, url) -> tuple[int, int]:
     return len(ctx.captured_queries), response.json()["count"]
 
 
-@pytest.mark.parametrize("url,make,who", [
-    ("/api/tickets/", lambda bot, agent, n: make_tickets(bot, agent, n), "agent"),
-    ("/api/tickets/", lambda bot, agent, n: make_tickets(bot, agent, n), "admin"),
-    ("/api/runs/", lambda bot, agent, n: make_runs(bot, n), "admin"),
-    ("/api/flows/", lambda bot, agent, n: make_flows(bot, n), "admin"),
-    ("/api/events/?category=custom", lambda bot, agent, n: make_events(bot, n), "admin"),
-    ("/api/event-occurrences/", lambda bot, agent, n: make_tickets(bot, agent, n), "admin"),
-    ("/api/agents/", lambda bot, agent, n: [inbox.create_agent(username=uuid4().hex[:12], password="x",
-                                                               bots=[bot]) for _ in range(n)], "admin"),
-])
-def test_list_queries_do_not_grow_with_items(url, make, who, bot, agent, admin_user,
-                                            django_assert_max_num_queries):
+@pytest.mark.parametrize(
+    "url,make,who",
+    [
+        ("/api/tickets/", lambda bot, agent, n: make_tickets(bot, agent, n), "agent"),
+        ("/api/tickets/", lambda bot, agent, n: make_tickets(bot, agent, n), "admin"),
+        ("/api/runs/", lambda bot, agent, n: make_runs(bot, n), "admin"),
+        ("/api/flows/", lambda bot, agent, n: make_flows(bot, n), "admin"),
+        ("/api/events/?category=custom", lambda bot, agent, n: make_events(bot, n), "admin"),
+        ("/api/event-occurrences/", lambda bot, agent, n: make_tickets(bot, agent, n), "admin"),
+        (
+            "/api/agents/",
+            lambda bot, agent, n: [
+                inbox.create_agent(username=uuid4().hex[:12], password="x", bots=[bot]) for _ in range(n)
+            ],
+            "admin",
+        ),
+    ],
+)
+def test_list_queries_do_not_grow_with_items(
+    url, make, who, bot, agent, admin_user, django_assert_max_num_queries
+):
     from tests.api.conftest import client_for
 
     client = client_for(admin_user if who == "admin" else agent)

@@ -59,8 +59,9 @@ def test_every_operation_documents_its_request_and_responses(schema):
                 continue
             ok = [code for code in operation["responses"] if code.startswith("2")]
             assert ok, (path, method)
-            if method in ("post", "put", "patch") and not path.endswith(("/activate/", "/deactivate/",
-                                                                         "/replay/")):
+            if method in ("post", "put", "patch") and not path.endswith(
+                ("/activate/", "/deactivate/", "/replay/")
+            ):
                 assert "requestBody" in operation, (path, method)
 
 

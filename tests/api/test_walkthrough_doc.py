@@ -19,18 +19,27 @@ from tests.conftest import PASSWORD
 def run_doc(live_server, receiver) -> dict[str, str]:
     steps = walkthrough_doc.steps()
     assert len(steps) >= 15, "the walk-through lost its steps"
-    env = {"API": f"{live_server.url}/api", "ADMIN_PASSWORD": PASSWORD,
-           "RECEIVER": receiver.url_for("").rstrip("/")}
+    env = {
+        "API": f"{live_server.url}/api",
+        "ADMIN_PASSWORD": PASSWORD,
+        "RECEIVER": receiver.url_for("").rstrip("/"),
+    }
     for number, step in enumerate(steps, 1):
-        result = subprocess.run(["bash", "-euo", "pipefail", "-c", step.script], capture_output=True,
-                                text=True, timeout=60, env={"PATH": os.environ["PATH"], **env})
+        result = subprocess.run(
+            ["bash", "-euo", "pipefail", "-c", step.script],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            env={"PATH": os.environ["PATH"], **env},
+        )
         where = f"docs/api.md sh block {number}:\n{step.script}"
         assert result.returncode == 0, f"{where}\nexit {result.returncode}\n{result.stdout}{result.stderr}"
         response = json.loads(result.stdout)
         if step.expected is not None:
             expected = walkthrough_doc.expected_value(step, env)
             assert walkthrough_doc.matches(response, expected), (
-                f"{where}\nexpected (subset): {json.dumps(expected)}\ngot: {json.dumps(response)}")
+                f"{where}\nexpected (subset): {json.dumps(expected)}\ngot: {json.dumps(response)}"
+            )
         for name, path in step.saves.items():
             env[name] = str(walkthrough_doc.pick(response, path))
     return env
@@ -38,7 +47,9 @@ def run_doc(live_server, receiver) -> dict[str, str]:
 
 @pytest.fixture
 def receiver(httpserver):
-    httpserver.expect_request("/crm/ticket-closed", method="POST").respond_with_json({"ok": True, "id": "crm-1"})
+    httpserver.expect_request("/crm/ticket-closed", method="POST").respond_with_json(
+        {"ok": True, "id": "crm-1"}
+    )
     return httpserver
 
 
@@ -51,7 +62,7 @@ def test_the_walkthrough_doc_runs(live_server, admin_user, receiver):
 
 
 def test_the_doc_parser_finds_saves_and_expectations():
-    steps = walkthrough_doc.steps("```sh\n# save BOT = .id\ncurl x\n```\ntext\n```json\n{\"id\": $BOT}\n```\n")
+    steps = walkthrough_doc.steps('```sh\n# save BOT = .id\ncurl x\n```\ntext\n```json\n{"id": $BOT}\n```\n')
     assert steps[0].saves == {"BOT": ".id"}
     assert walkthrough_doc.expected_value(steps[0], {"BOT": "7"}) == {"id": 7}
     assert walkthrough_doc.matches({"id": 7, "x": [1, 2, 3]}, {"x": [1, 3]})

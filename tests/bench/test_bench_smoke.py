@@ -24,8 +24,14 @@ def _clean_up():
 
 def bench(*args: str, timeout: int = 120) -> str:
     env = {k: v for k, v in os.environ.items() if k not in ("DJANGO_SETTINGS_MODULE", "REDIS_URL")}
-    done = subprocess.run([sys.executable, "-m", *args], cwd=ROOT, env={**env, "BENCH_DB_PREFIX": PREFIX},
-                          capture_output=True, text=True, timeout=timeout)
+    done = subprocess.run(
+        [sys.executable, "-m", *args],
+        cwd=ROOT,
+        env={**env, "BENCH_DB_PREFIX": PREFIX},
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
     assert done.returncode == 0, done.stdout + done.stderr
     return done.stdout
 
@@ -43,9 +49,24 @@ def test_the_engine_benchmark_runs():
     assert "per node, overhead" in out
 
 
-@pytest.mark.skipif(not shutil.which("wrk") and not os.environ.get("CI"), reason="wrk is not installed (apt-get install wrk)")
+@pytest.mark.skipif(
+    not shutil.which("wrk") and not os.environ.get("CI"), reason="wrk is not installed (apt-get install wrk)"
+)
 def test_the_api_benchmark_runs_its_query_counts_and_a_short_load():
-    out = bench("bench.api", "--backend", "sqlite", "--tickets", "40", "--connections", "2", "--threads", "1",
-                "--duration", "1", "--gunicorn-workers", "1")
+    out = bench(
+        "bench.api",
+        "--backend",
+        "sqlite",
+        "--tickets",
+        "40",
+        "--connections",
+        "2",
+        "--threads",
+        "1",
+        "--duration",
+        "1",
+        "--gunicorn-workers",
+        "1",
+    )
     assert "queries per request" in out
     assert "resolve" in out and "list" in out

@@ -21,33 +21,57 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 def ticket_closed_flow(bot):
     """Billing tickets go to the CRM table; every customer gets a promotional message."""
-    return graph.save_flow(bot=bot, data={
-        "name": "Billing to CRM and promo", "trigger": {"type": "event", "event": "ticket-closed"},
-        "nodes": [
-            {"key": "start", "type": "start", "config": {}},
-            {"key": "is_billing", "type": "condition", "config": {"expression": "event.ticket.category == 'billing'"}},
-            {"key": "crm", "type": "database", "config": {
-                "table": "crm", "operation": "upsert", "key": {"ticket": "{{ event.ticket.id }}"},
-                "values": {"rating": "{{ event.csat.rating }}", "subject": "{{ event.ticket.subject }}"}}},
-            {"key": "promo", "type": "send_message", "config": {
-                "text": "Thanks {{ event.customer.name }}! Here is 20% off your next order: SAVE20"}},
-            {"key": "done", "type": "end", "config": {}},
-        ],
-        "edges": [
-            {"source": "start", "port": "next", "target": "is_billing"},
-            {"source": "is_billing", "port": "true", "target": "crm"},
-            {"source": "is_billing", "port": "false", "target": "promo"},
-            {"source": "crm", "port": "success", "target": "promo"},
-            {"source": "promo", "port": "next", "target": "done"},
-        ],
-    })
+    return graph.save_flow(
+        bot=bot,
+        data={
+            "name": "Billing to CRM and promo",
+            "trigger": {"type": "event", "event": "ticket-closed"},
+            "nodes": [
+                {"key": "start", "type": "start", "config": {}},
+                {
+                    "key": "is_billing",
+                    "type": "condition",
+                    "config": {"expression": "event.ticket.category == 'billing'"},
+                },
+                {
+                    "key": "crm",
+                    "type": "database",
+                    "config": {
+                        "table": "crm",
+                        "operation": "upsert",
+                        "key": {"ticket": "{{ event.ticket.id }}"},
+                        "values": {
+                            "rating": "{{ event.csat.rating }}",
+                            "subject": "{{ event.ticket.subject }}",
+                        },
+                    },
+                },
+                {
+                    "key": "promo",
+                    "type": "send_message",
+                    "config": {
+                        "text": "Thanks {{ event.customer.name }}! Here is 20% off your next order: SAVE20"
+                    },
+                },
+                {"key": "done", "type": "end", "config": {}},
+            ],
+            "edges": [
+                {"source": "start", "port": "next", "target": "is_billing"},
+                {"source": "is_billing", "port": "true", "target": "crm"},
+                {"source": "is_billing", "port": "false", "target": "promo"},
+                {"source": "crm", "port": "success", "target": "promo"},
+                {"source": "promo", "port": "next", "target": "done"},
+            ],
+        },
+    )
 
 
 def customer_ticket(bot, *, name="Dana Customer", subject="I was charged twice"):
     conversation = inbox.start_conversation(bot, customer={"name": name, "email": "dana@example.com"})
     inbox.post_customer_message(conversation, "Hello, my card was charged twice for order A-17.")
-    return inbox.raise_ticket(conversation, subject=subject, category="billing", priority="high",
-                              custom_fields={"order": "A-17"})
+    return inbox.raise_ticket(
+        conversation, subject=subject, category="billing", priority="high", custom_fields={"order": "A-17"}
+    )
 
 
 def log_in(page, base, username, *, admin=False):
@@ -57,7 +81,9 @@ def log_in(page, base, username, *, admin=False):
     page.get_by_role("button", name="Log in").click()
 
 
-def test_resolve_rate_and_the_ticket_closed_flow_runs(live_server, new_page, admin_user, agent, csat_bot, bot):
+def test_resolve_rate_and_the_ticket_closed_flow_runs(
+    live_server, new_page, admin_user, agent, csat_bot, bot
+):
     base = live_server.url
     flow = ticket_closed_flow(csat_bot)
     ticket = customer_ticket(csat_bot)

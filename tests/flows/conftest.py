@@ -10,24 +10,36 @@ from flows import graph, services
 from flows.models import FlowRun
 
 
-def build_flow(bot, steps: list[tuple[str, str, dict]], edges: list[tuple[str, str, str]] | None = None, *,
-               name: str = "test flow", trigger: dict | None = None, active: bool = True):
+def build_flow(
+    bot,
+    steps: list[tuple[str, str, dict]],
+    edges: list[tuple[str, str, str]] | None = None,
+    *,
+    name: str = "test flow",
+    trigger: dict | None = None,
+    active: bool = True,
+):
     """`steps` are (key, type, config); without `edges`, they are chained by their first port."""
     from flows import nodes
 
     nodes_data = [{"key": "start", "type": "start", "config": {}}]
     nodes_data += [{"key": k, "type": t, "config": c} for k, t, c in steps]
     if edges is None:
-        edges, previous = [], "start"
+        edges, previous, prev_type = [], "start", "start"
         for key, node_type, _ in steps:
             port = "next" if previous == "start" else nodes.get(prev_type).ports[0]
             edges.append((previous, port, key))
             previous, prev_type = key, node_type
-    return graph.save_flow(bot=bot, data={
-        "name": name, "is_active": active, "trigger": trigger or {"type": "manual"},
-        "nodes": nodes_data,
-        "edges": [{"source": s, "port": p, "target": t} for s, p, t in edges],
-    })
+    return graph.save_flow(
+        bot=bot,
+        data={
+            "name": name,
+            "is_active": active,
+            "trigger": trigger or {"type": "manual"},
+            "nodes": nodes_data,
+            "edges": [{"source": s, "port": p, "target": t} for s, p, t in edges],
+        },
+    )
 
 
 @pytest.fixture
@@ -36,7 +48,9 @@ def run_flow(django_capture_on_commit_callbacks):
 
     def run(flow, context: dict[str, Any] | None = None, **links: Any) -> FlowRun:
         with django_capture_on_commit_callbacks(execute=True):
-            flow_run = services.start_run(flow, trigger=FlowRun.Trigger.MANUAL, context=context or {}, **links)
+            flow_run = services.start_run(
+                flow, trigger=FlowRun.Trigger.MANUAL, context=context or {}, **links
+            )
         flow_run.refresh_from_db()
         return flow_run
 

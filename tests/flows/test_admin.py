@@ -13,9 +13,12 @@ from tests.flows.conftest import build_flow
 pytestmark = pytest.mark.django_db
 
 FLOW = {
-    "name": "Imported", "trigger": {"type": "event", "event": "ticket-closed"},
-    "nodes": [{"key": "start", "type": "start", "config": {}, "position": {"x": 0, "y": 0}},
-              {"key": "say", "type": "send_message", "config": {"text": "Bye {{ customer.name }}"}}],
+    "name": "Imported",
+    "trigger": {"type": "event", "event": "ticket-closed"},
+    "nodes": [
+        {"key": "start", "type": "start", "config": {}, "position": {"x": 0, "y": 0}},
+        {"key": "say", "type": "send_message", "config": {"text": "Bye {{ customer.name }}"}},
+    ],
     "edges": [{"source": "start", "port": "next", "target": "say"}],
 }
 
@@ -52,8 +55,12 @@ def test_export_downloads_the_flow_in_the_api_shape(staff, bot):
     response = staff.get(reverse("admin:flows_flow_export", args=[flow.pk]))
     assert response["Content-Disposition"] == f'attachment; filename="flow-{flow.pk}.json"'
     data = json.loads(response.content)
-    assert data["nodes"][1] == {"key": "say", "type": "send_message", "config": {"text": "Hi"},
-                                "position": {"x": 0, "y": 0}}
+    assert data["nodes"][1] == {
+        "key": "say",
+        "type": "send_message",
+        "config": {"text": "Hi"},
+        "position": {"x": 0, "y": 0},
+    }
     assert data["edges"] == [{"source": "start", "port": "next", "target": "say"}]
     assert "Export JSON" in staff.get(reverse("admin:flows_flow_change", args=[flow.pk])).content.decode()
 
@@ -62,22 +69,46 @@ def inline_post(flow, *, edge_port="next", delete_node=None):
     nodes = list(flow.nodes.order_by("id"))
     edges = list(flow.edges.order_by("id"))
     data = {
-        "bot": flow.bot_id, "name": flow.name, "description": "", "is_active": "on",
-        "trigger_type": flow.trigger_type, "trigger_event": flow.trigger_event, "trigger_keywords": "[]",
-        "nodes-TOTAL_FORMS": len(nodes), "nodes-INITIAL_FORMS": len(nodes),
-        "nodes-MIN_NUM_FORMS": 0, "nodes-MAX_NUM_FORMS": 1000,
-        "edges-TOTAL_FORMS": len(edges), "edges-INITIAL_FORMS": len(edges),
-        "edges-MIN_NUM_FORMS": 0, "edges-MAX_NUM_FORMS": 1000,
+        "bot": flow.bot_id,
+        "name": flow.name,
+        "description": "",
+        "is_active": "on",
+        "trigger_type": flow.trigger_type,
+        "trigger_event": flow.trigger_event,
+        "trigger_keywords": "[]",
+        "nodes-TOTAL_FORMS": len(nodes),
+        "nodes-INITIAL_FORMS": len(nodes),
+        "nodes-MIN_NUM_FORMS": 0,
+        "nodes-MAX_NUM_FORMS": 1000,
+        "edges-TOTAL_FORMS": len(edges),
+        "edges-INITIAL_FORMS": len(edges),
+        "edges-MIN_NUM_FORMS": 0,
+        "edges-MAX_NUM_FORMS": 1000,
     }
     for i, node in enumerate(nodes):
-        data.update({f"nodes-{i}-id": node.pk, f"nodes-{i}-flow": flow.pk, f"nodes-{i}-key": node.key,
-                     f"nodes-{i}-type": node.type, f"nodes-{i}-config": json.dumps(node.config),
-                     f"nodes-{i}-position_x": 0, f"nodes-{i}-position_y": 0})
+        data.update(
+            {
+                f"nodes-{i}-id": node.pk,
+                f"nodes-{i}-flow": flow.pk,
+                f"nodes-{i}-key": node.key,
+                f"nodes-{i}-type": node.type,
+                f"nodes-{i}-config": json.dumps(node.config),
+                f"nodes-{i}-position_x": 0,
+                f"nodes-{i}-position_y": 0,
+            }
+        )
         if node.key == delete_node:
             data[f"nodes-{i}-DELETE"] = "on"
     for i, edge in enumerate(edges):
-        data.update({f"edges-{i}-id": edge.pk, f"edges-{i}-flow": flow.pk, f"edges-{i}-source": edge.source_id,
-                     f"edges-{i}-port": edge_port, f"edges-{i}-target": edge.target_id})
+        data.update(
+            {
+                f"edges-{i}-id": edge.pk,
+                f"edges-{i}-flow": flow.pk,
+                f"edges-{i}-source": edge.source_id,
+                f"edges-{i}-port": edge_port,
+                f"edges-{i}-target": edge.target_id,
+            }
+        )
     return data
 
 
@@ -103,7 +134,7 @@ def test_a_failed_run_has_a_replay_button(staff, bot, django_capture_on_commit_c
         run = services.start_run(flow, trigger="manual")
     run.refresh_from_db()
     page = staff.get(reverse("admin:flows_flowrun_change", args=[run.pk])).content.decode()
-    assert "run-status run-failed\">Failed<" in page and "has no attribute" in page
+    assert 'run-status run-failed">Failed<' in page and "has no attribute" in page
     assert 'id="replay-run"' in page
     FlowRun.objects.filter(pk=run.pk).update(vars={"ready": True})
     with django_capture_on_commit_callbacks(execute=True):
@@ -111,6 +142,9 @@ def test_a_failed_run_has_a_replay_button(staff, bot, django_capture_on_commit_c
     assert response.status_code == 302
     run.refresh_from_db()
     assert run.status == "succeeded"
-    assert 'id="replay-run"' not in staff.get(reverse("admin:flows_flowrun_change", args=[run.pk])).content.decode()
+    assert (
+        'id="replay-run"'
+        not in staff.get(reverse("admin:flows_flowrun_change", args=[run.pk])).content.decode()
+    )
     response = staff.post(reverse("admin:flows_flowrun_replay", args=[run.pk]), follow=True)
     assert "only a failed run can be replayed" in response.content.decode()

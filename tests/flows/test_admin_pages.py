@@ -25,8 +25,12 @@ def test_the_diagram_is_a_mermaid_flowchart_with_typed_nodes_and_port_labels(bot
 
 def test_the_diagram_escapes_what_could_break_it_or_inject_markup(bot):
     flow = Flow.objects.create(bot=bot, name="odd")
-    a = Node.objects.create(flow=flow, key="ask", type="send_message",
-                            config={"text": 'Hi "there"]) --> x<script>alert(1)</script>'})
+    a = Node.objects.create(
+        flow=flow,
+        key="ask",
+        type="send_message",
+        config={"text": 'Hi "there"]) --> x<script>alert(1)</script>'},
+    )
     b = Node.objects.create(flow=flow, key="end", type="end")
     Edge.objects.create(flow=flow, source=a, port='po"rt|x', target=b)
     text = diagram.mermaid_flowchart(flow)
@@ -52,10 +56,18 @@ def test_the_flow_page_draws_the_graph_and_lists_recent_runs(client, admin_user,
 def test_the_run_page_shows_the_steps_as_a_timeline(client, admin_user, bot):
     run = FlowRun.objects.create(flow=event_flow(bot), trigger="event", status="failed", error="boom")
     now = timezone.now()
-    RunStep.objects.create(run=run, seq=1, node_key="start", node_type="start", port="next",
-                           started_at=now, output={"greeting": "<hello>"})
-    RunStep.objects.create(run=run, seq=2, node_key="crm", node_type="api_call", started_at=now,
-                           error="CRM answered 500")
+    RunStep.objects.create(
+        run=run,
+        seq=1,
+        node_key="start",
+        node_type="start",
+        port="next",
+        started_at=now,
+        output={"greeting": "<hello>"},
+    )
+    RunStep.objects.create(
+        run=run, seq=2, node_key="crm", node_type="api_call", started_at=now, error="CRM answered 500"
+    )
     client.force_login(admin_user)
     body = client.get(f"/admin/flows/flowrun/{run.pk}/change/").content.decode()
     assert 'id="run-timeline"' in body and body.index(">start<") < body.index(">crm<")
@@ -63,8 +75,9 @@ def test_the_run_page_shows_the_steps_as_a_timeline(client, admin_user, bot):
     assert 'id="replay-run"' in body
 
 
-def test_replay_requeues_a_failed_run_and_is_refused_for_others(client, admin_user, bot,
-                                                                 django_capture_on_commit_callbacks):
+def test_replay_requeues_a_failed_run_and_is_refused_for_others(
+    client, admin_user, bot, django_capture_on_commit_callbacks
+):
     run = FlowRun.objects.create(flow=event_flow(bot), trigger="event", status="failed", error="boom")
     client.force_login(admin_user)
     with django_capture_on_commit_callbacks(execute=True):

@@ -19,18 +19,25 @@ def fast_retries(settings):
 
 
 def call_flow(bot, url, **config):
-    return build_flow(bot, [
-        ("call", "api_call", {"method": "POST", "url": url, "save_as": "crm", **config}),
-        ("ok", "set_variable", {"name": "outcome", "value": "success"}),
-        ("ko", "set_variable", {"name": "outcome", "value": "failure"}),
-    ], edges=[("start", "next", "call"), ("call", "success", "ok"), ("call", "failure", "ko")])
+    return build_flow(
+        bot,
+        [
+            ("call", "api_call", {"method": "POST", "url": url, "save_as": "crm", **config}),
+            ("ok", "set_variable", {"name": "outcome", "value": "success"}),
+            ("ko", "set_variable", {"name": "outcome", "value": "failure"}),
+        ],
+        edges=[("start", "next", "call"), ("call", "success", "ok"), ("call", "failure", "ko")],
+    )
 
 
 def test_the_server_receives_the_rendered_body_and_the_response_is_saved(bot, run_flow, httpserver):
     httpserver.expect_request("/contacts", method="POST").respond_with_json({"crm_id": "c-9"}, status=201)
-    flow = call_flow(bot, httpserver.url_for("/contacts"),
-                     headers={"Authorization": "Bearer {{ event.token }}"},
-                     body={"ticket": "{{ event.ticket.id }}", "note": "Closed: {{ event.ticket.subject }}"})
+    flow = call_flow(
+        bot,
+        httpserver.url_for("/contacts"),
+        headers={"Authorization": "Bearer {{ event.token }}"},
+        body={"ticket": "{{ event.ticket.id }}", "note": "Closed: {{ event.ticket.subject }}"},
+    )
     run = run_flow(flow, {"event": {"token": "s3cret", "ticket": {"id": 7, "subject": "Charged twice"}}})
     assert run.status == "succeeded" and run.vars["outcome"] == "success"
     request, _ = httpserver.log[0]
@@ -72,7 +79,8 @@ def test_a_client_error_is_not_retried(bot, run_flow, httpserver):
 
 def test_redirects_are_not_followed(bot, run_flow, httpserver):
     httpserver.expect_request("/moved").respond_with_response(
-        Response(status=302, headers={"Location": "http://169.254.169.254/latest/meta-data/"}))
+        Response(status=302, headers={"Location": "http://169.254.169.254/latest/meta-data/"})
+    )
     run = run_flow(call_flow(bot, httpserver.url_for("/moved")))
     assert run.vars["outcome"] == "failure" and run.vars["crm"]["status"] == 302
     assert len(httpserver.log) == 1
@@ -88,15 +96,18 @@ def test_a_connection_error_is_retried_then_fails(bot, run_flow):
     assert len(attempts) == 2 and all("ConnectError" in a["error"] for a in attempts)
 
 
-@pytest.mark.parametrize("url", [
-    "http://10.0.0.1/admin",
-    "http://169.254.169.254/latest/meta-data/",
-    "http://localhost:{port}/hook",  # a name resolving to 127.0.0.1
-    "http://127.0.0.1:{port}/hook",
-    "http://[::ffff:127.0.0.1]:{port}/hook",
-    "file:///etc/passwd",
-    "gopher://127.0.0.1:{port}/",
-])
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://10.0.0.1/admin",
+        "http://169.254.169.254/latest/meta-data/",
+        "http://localhost:{port}/hook",  # a name resolving to 127.0.0.1
+        "http://127.0.0.1:{port}/hook",
+        "http://[::ffff:127.0.0.1]:{port}/hook",
+        "file:///etc/passwd",
+        "gopher://127.0.0.1:{port}/",
+    ],
+)
 def test_private_targets_and_other_schemes_are_refused_without_a_request(bot, run_flow, httpserver, url):
     httpserver.expect_request("/hook").respond_with_json({})
     with override_settings(OUTBOUND_ALLOWED_HOSTS=[]):

@@ -17,11 +17,15 @@ pytestmark = pytest.mark.django_db
 
 
 def call_flow(bot, url, **config):
-    return build_flow(bot, [
-        ("call", "api_call", {"method": "POST", "url": url, "body": {"a": 1}, **config}),
-        ("ok", "set_variable", {"name": "outcome", "value": "success"}),
-        ("ko", "set_variable", {"name": "outcome", "value": "failure"}),
-    ], edges=[("start", "next", "call"), ("call", "success", "ok"), ("call", "failure", "ko")])
+    return build_flow(
+        bot,
+        [
+            ("call", "api_call", {"method": "POST", "url": url, "body": {"a": 1}, **config}),
+            ("ok", "set_variable", {"name": "outcome", "value": "success"}),
+            ("ko", "set_variable", {"name": "outcome", "value": "failure"}),
+        ],
+        edges=[("start", "next", "call"), ("call", "success", "ok"), ("call", "failure", "ko")],
+    )
 
 
 def closed_port() -> int:
@@ -89,32 +93,35 @@ def _private_name_from_hosts() -> str:
     return name
 
 
-@pytest.mark.parametrize("url", [
-    "http://127.0.0.1:{port}/hook",
-    "http://[::1]:{port}/hook",
-    "http://[::ffff:7f00:1]:{port}/hook",
-    "http://2130706433:{port}/hook",  # 127.0.0.1 written as one number
-    "http://127.1:{port}/hook",
-    "http://0.0.0.0:{port}/hook",
-    "http://10.1.2.3/",
-    "http://172.16.0.1/",
-    "http://172.31.255.254/",
-    "http://192.168.1.1/",
-    "http://169.254.169.254/latest/meta-data/",
-    "http://100.64.0.1/",  # carrier-grade NAT
-    "http://[fd00::1]/",  # IPv6 unique local
-    "http://[fe80::1]/",  # IPv6 link-local
-    "http://localhost:{port}/hook",
-    "http://LOCALHOST.:{port}/hook",
-    "http://{hostname}:{port}/hook",  # a name /etc/hosts maps to 127.0.0.1
-    "file:///etc/passwd",
-    "gopher://127.0.0.1:{port}/_GET",
-    "ftp://127.0.0.1/",
-    "dict://127.0.0.1:6379/info",
-    "http://user:pw@example.com/",
-    "//127.0.0.1:{port}/hook",
-    "not a url",
-])
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://127.0.0.1:{port}/hook",
+        "http://[::1]:{port}/hook",
+        "http://[::ffff:7f00:1]:{port}/hook",
+        "http://2130706433:{port}/hook",  # 127.0.0.1 written as one number
+        "http://127.1:{port}/hook",
+        "http://0.0.0.0:{port}/hook",
+        "http://10.1.2.3/",
+        "http://172.16.0.1/",
+        "http://172.31.255.254/",
+        "http://192.168.1.1/",
+        "http://169.254.169.254/latest/meta-data/",
+        "http://100.64.0.1/",  # carrier-grade NAT
+        "http://[fd00::1]/",  # IPv6 unique local
+        "http://[fe80::1]/",  # IPv6 link-local
+        "http://localhost:{port}/hook",
+        "http://LOCALHOST.:{port}/hook",
+        "http://{hostname}:{port}/hook",  # a name /etc/hosts maps to 127.0.0.1
+        "file:///etc/passwd",
+        "gopher://127.0.0.1:{port}/_GET",
+        "ftp://127.0.0.1/",
+        "dict://127.0.0.1:6379/info",
+        "http://user:pw@example.com/",
+        "//127.0.0.1:{port}/hook",
+        "not a url",
+    ],
+)
 def test_internal_targets_and_other_schemes_are_refused_before_any_request(bot, run_flow, httpserver, url):
     httpserver.expect_request("/hook").respond_with_json({})
     hostname = _private_name_from_hosts() if "{hostname}" in url else ""
@@ -130,7 +137,8 @@ def test_a_redirect_towards_an_internal_address_is_not_followed(bot, run_flow, h
     from werkzeug import Response
 
     httpserver.expect_request("/go").respond_with_response(
-        Response(status=307, headers={"Location": f"http://127.0.0.1:{httpserver.port}/admin"}))
+        Response(status=307, headers={"Location": f"http://127.0.0.1:{httpserver.port}/admin"})
+    )
     httpserver.expect_request("/admin").respond_with_json({"secret": True})
     run = run_flow(call_flow(bot, httpserver.url_for("/go")))
     assert run.vars["outcome"] == "failure"

@@ -29,7 +29,9 @@ def test_seed_demo_is_idempotent_and_activates_ticket_closed(capsys):
     assert Event.objects.get(bot=bot, key="ticket-closed").is_active
 
 
-def test_closing_a_demo_ticket_runs_the_ticket_closed_flows(monkeypatch, httpserver, django_capture_on_commit_callbacks):
+def test_closing_a_demo_ticket_runs_the_ticket_closed_flows(
+    monkeypatch, httpserver, django_capture_on_commit_callbacks
+):
     monkeypatch.setenv("DEMO_CRM_URL", httpserver.url_for("/crm"))
     httpserver.expect_request("/crm", method="POST").respond_with_json({"ok": True})
     call_command("seed_demo")
@@ -41,10 +43,19 @@ def test_closing_a_demo_ticket_runs_the_ticket_closed_flows(monkeypatch, httpser
         inbox.submit_csat(ticket, 5)
     runs = {r.flow.name: r for r in FlowRun.objects.filter(trigger="event").select_related("flow")}
     assert sorted(runs) == ["Billing to CRM", "Follow-up", "Promotional message", "Update CRM"]
-    assert runs["Update CRM"].status == runs["Billing to CRM"].status == runs["Promotional message"].status == "succeeded"
+    assert (
+        runs["Update CRM"].status
+        == runs["Billing to CRM"].status
+        == runs["Promotional message"].status
+        == "succeeded"
+    )
     assert (runs["Follow-up"].status, runs["Follow-up"].waiting_for) == ("waiting", "delay")
     contact = Row.objects.get(table__name="crm_contacts").data
-    assert (contact["email"], contact["last_ticket"], contact["last_rating"]) == ("dana@example.com", ticket.pk, 5)
+    assert (contact["email"], contact["last_ticket"], contact["last_rating"]) == (
+        "dana@example.com",
+        ticket.pk,
+        5,
+    )
     request, _ = httpserver.log[0]
     sent = Webhook(bot.webhook_secret).verify(request.get_data(), dict(request.headers))
     assert sent["ticket"]["id"] == ticket.pk and sent["csat"]["rating"] == 5

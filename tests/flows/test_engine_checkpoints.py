@@ -58,14 +58,21 @@ def test_a_side_effect_is_recorded_before_the_next_node_starts(bot, monkeypatch)
     original = nodes.get("set_variable")
 
     def spy(ctx, config):
-        seen.append(list(RunStep.objects.filter(run=ctx.run).order_by("seq").values_list("node_key", flat=True)))
+        seen.append(
+            list(RunStep.objects.filter(run=ctx.run).order_by("seq").values_list("node_key", flat=True))
+        )
         return original.execute(ctx, config)
 
     monkeypatch.setitem(nodes.registry(), "set_variable", replace(original, execute=spy))
     conversation = _conversation(bot)
-    flow = build_flow(bot, [("a", "set_variable", {"name": "a", "value": 1}),
-                            ("hello", "send_message", {"text": "Hello"}),
-                            ("b", "set_variable", {"name": "b", "value": 2})])
+    flow = build_flow(
+        bot,
+        [
+            ("a", "set_variable", {"name": "a", "value": 1}),
+            ("hello", "send_message", {"text": "Hello"}),
+            ("b", "set_variable", {"name": "b", "value": 2}),
+        ],
+    )
     run = _claimed_run(flow, conversation=conversation)
     assert engine.run(run.pk) == "succeeded"
     # before `a`: nothing recorded (start is pure); before `b`: start, a and the message
@@ -79,8 +86,9 @@ def test_a_crash_after_a_checkpoint_redoes_only_pure_nodes(bot):
     engine.run(run.pk)
     # How a worker that died after recording `hello` (while in the pure nodes) left the run.
     RunStep.objects.filter(run=run, seq__gt=2).delete()
-    FlowRun.objects.filter(pk=run.pk).update(status="running", current_node="s0", step_count=2,
-                                             vars={}, finished_at=None)
+    FlowRun.objects.filter(pk=run.pk).update(
+        status="running", current_node="s0", step_count=2, vars={}, finished_at=None
+    )
     assert engine.run(run.pk) == "succeeded"
     run.refresh_from_db()
     assert [s for s, _ in steps_of(run)] == ["start", "hello", "s0", "s1", "s2"]
@@ -108,8 +116,11 @@ def test_a_database_write_commits_with_its_step_and_rolls_back_with_a_lost_run(b
     assert Row.objects.count() == 1
     # one transaction: the row, the pending start step with store's, the run's advance
     writes = _writes(ctx.captured_queries)
-    assert writes[writes.index("INSERT tables_row"):][:3] == ["INSERT tables_row", "INSERT flows_runstep",
-                                                               "UPDATE flows_flowrun"]
+    assert writes[writes.index("INSERT tables_row") :][:3] == [
+        "INSERT tables_row",
+        "INSERT flows_runstep",
+        "UPDATE flows_flowrun",
+    ]
 
 
 def test_a_failing_node_records_the_pending_steps_and_replays_from_itself(bot):

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import pytest
 
-from flows import services
 from flows.models import FlowRun
 from tests.conftest import activate
 from tests.flows.conftest import build_flow
@@ -15,20 +14,43 @@ pytestmark = pytest.mark.django_db
 
 def failing_flow(bot, httpserver):
     httpserver.expect_request("/first").respond_with_json({"ok": True})
-    return build_flow(bot, [
-        ("first", "api_call", {"method": "POST", "url": httpserver.url_for("/first"), "save_as": "first"}),
-        ("check", "condition", {"expression": "vars.fixed"}),
-        ("done", "set_variable", {"name": "done", "value": True}),
-    ], edges=[("start", "next", "first"), ("first", "success", "check"), ("check", "true", "done")],
-        name="Sync CRM")
+    return build_flow(
+        bot,
+        [
+            (
+                "first",
+                "api_call",
+                {"method": "POST", "url": httpserver.url_for("/first"), "save_as": "first"},
+            ),
+            ("check", "condition", {"expression": "vars.fixed"}),
+            ("done", "set_variable", {"name": "done", "value": True}),
+        ],
+        edges=[("start", "next", "first"), ("first", "success", "check"), ("check", "true", "done")],
+        name="Sync CRM",
+    )
 
 
 def alert_flow(bot, httpserver):
     httpserver.expect_request("/alerts").respond_with_json({})
-    return build_flow(bot, [("page", "api_call", {
-        "method": "POST", "url": httpserver.url_for("/alerts"),
-        "body": {"text": "{{ event.flow.name }} failed: {{ event.error }}", "run": "{{ event.run.id }}"}})],
-        name="Page on-call", trigger={"type": "event", "event": "run-failed"})
+    return build_flow(
+        bot,
+        [
+            (
+                "page",
+                "api_call",
+                {
+                    "method": "POST",
+                    "url": httpserver.url_for("/alerts"),
+                    "body": {
+                        "text": "{{ event.flow.name }} failed: {{ event.error }}",
+                        "run": "{{ event.run.id }}",
+                    },
+                },
+            )
+        ],
+        name="Page on-call",
+        trigger={"type": "event", "event": "run-failed"},
+    )
 
 
 def test_a_flow_triggered_by_run_failed_alerts_when_a_run_fails(bot, run_flow, httpserver):
@@ -51,14 +73,19 @@ def test_with_run_failed_inactive_no_alert_flow_runs(bot, run_flow, httpserver):
 
 def test_an_alert_flow_that_fails_does_not_alert_about_itself(bot, run_flow, httpserver):
     activate(bot, "run-failed")
-    build_flow(bot, [("boom", "end", {"status": "failed", "message": "alerting broke"})],
-               name="Broken alert", trigger={"type": "event", "event": "run-failed"})
+    build_flow(
+        bot,
+        [("boom", "end", {"status": "failed", "message": "alerting broke"})],
+        name="Broken alert",
+        trigger={"type": "event", "event": "run-failed"},
+    )
     run_flow(failing_flow(bot, httpserver))
     assert FlowRun.objects.filter(flow__name="Broken alert").count() == 1  # no loop
 
 
-def test_a_failed_run_is_visible_and_replays_without_repeating_the_call(bot, run_flow, httpserver, client,
-                                                                         admin_user, on_commit):
+def test_a_failed_run_is_visible_and_replays_without_repeating_the_call(
+    bot, run_flow, httpserver, client, admin_user, on_commit
+):
     run = run_flow(failing_flow(bot, httpserver))
     client.force_login(admin_user)
     listing = client.get("/admin/flows/flowrun/?status__exact=failed").content.decode()

@@ -24,12 +24,25 @@ def test_secrets_of_a_failing_call_appear_nowhere(bot, agent, run_flow, httpserv
     caplog.set_level(logging.DEBUG)
     activate(bot, "run-failed")
     httpserver.expect_request("/crm").respond_with_data("down", status=500)
-    flow = build_flow(bot, [
-        ("call", "api_call", {"method": "POST", "url": httpserver.url_for("/crm") + f"?api_key={QUERY_KEY}&page=1",
-                              "headers": {"Authorization": f"Bearer {API_TOKEN}", "X-Api-Token": API_TOKEN},
-                              "sign": True, "body": {"ticket": 7}, "retries": 1}),
-        ("fail", "end", {"status": "failed", "message": "CRM unreachable"}),
-    ], edges=[("start", "next", "call"), ("call", "failure", "fail")])
+    flow = build_flow(
+        bot,
+        [
+            (
+                "call",
+                "api_call",
+                {
+                    "method": "POST",
+                    "url": httpserver.url_for("/crm") + f"?api_key={QUERY_KEY}&page=1",
+                    "headers": {"Authorization": f"Bearer {API_TOKEN}", "X-Api-Token": API_TOKEN},
+                    "sign": True,
+                    "body": {"ticket": 7},
+                    "retries": 1,
+                },
+            ),
+            ("fail", "end", {"status": "failed", "message": "CRM unreachable"}),
+        ],
+        edges=[("start", "next", "call"), ("call", "failure", "fail")],
+    )
     run = run_flow(flow)
     request = httpserver.log[0][0]
     assert request.headers["Authorization"] == f"Bearer {API_TOKEN}" and request.args["api_key"] == QUERY_KEY
@@ -41,8 +54,11 @@ def test_secrets_of_a_failing_call_appear_nowhere(bot, agent, run_flow, httpserv
     steps = json.dumps(list(RunStep.objects.values("output", "error")), default=str)
     payloads = json.dumps(list(EventOccurrence.objects.values("payload")), default=str)
     run_row = json.dumps({"vars": run.vars, "error": run.error, "context": run.context})
-    logs = "\n".join(r.getMessage() + " " + json.dumps(getattr(r, "args", ""), default=str)
-                     for r in caplog.records if r.name != "werkzeug")  # werkzeug: the receiving server's log
+    logs = "\n".join(
+        r.getMessage() + " " + json.dumps(getattr(r, "args", ""), default=str)
+        for r in caplog.records
+        if r.name != "werkzeug"
+    )  # werkzeug: the receiving server's log
     assert "[redacted]" in steps and "page=1" in steps  # what is shown, shown without the secret
     for secret in (API_TOKEN, QUERY_KEY, bot.webhook_secret, PASSWORD):
         for where, text in (("steps", steps), ("payloads", payloads), ("run", run_row), ("logs", logs)):

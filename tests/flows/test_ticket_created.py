@@ -15,12 +15,20 @@ pytestmark = pytest.mark.django_db
 
 
 def handover_flow(bot, branch: list[tuple[str, str, dict]], branch_edges: list[tuple[str, str, str]]):
-    return build_flow(bot, [
-        ("handover", "raise_ticket", {"subject": "Help", "category": "billing"}),
-        *branch,
-        ("thanks", "send_message", {"text": "Thanks, ticket {{ vars.ticket.id }} is {{ vars.ticket.status }}."}),
-    ], edges=[("start", "next", "handover"), ("handover", "ticket_closed", "thanks"), *branch_edges],
-        trigger={"type": "conversation"})
+    return build_flow(
+        bot,
+        [
+            ("handover", "raise_ticket", {"subject": "Help", "category": "billing"}),
+            *branch,
+            (
+                "thanks",
+                "send_message",
+                {"text": "Thanks, ticket {{ vars.ticket.id }} is {{ vars.ticket.status }}."},
+            ),
+        ],
+        edges=[("start", "next", "handover"), ("handover", "ticket_closed", "thanks"), *branch_edges],
+        trigger={"type": "conversation"},
+    )
 
 
 def start_chat(bot, on_commit):
@@ -30,12 +38,19 @@ def start_chat(bot, on_commit):
 
 
 def test_the_ticket_created_branch_runs_then_the_run_waits_for_the_close(bot, agent, on_commit):
-    handover_flow(bot, [("eta", "send_message", {"text": "An agent will join you shortly."}),
-                        ("eta_done", "end", {})],
-                  [("handover", "ticket_created", "eta"), ("eta", "next", "eta_done")])
+    handover_flow(
+        bot,
+        [("eta", "send_message", {"text": "An agent will join you shortly."}), ("eta_done", "end", {})],
+        [("handover", "ticket_created", "eta"), ("eta", "next", "eta_done")],
+    )
     conversation, run = start_chat(bot, on_commit)
     ticket = Ticket.objects.get(conversation=conversation)
-    assert (run.status, run.waiting_for, run.current_node, run.ticket_id) == ("waiting", "ticket", "handover", ticket.pk)
+    assert (run.status, run.waiting_for, run.current_node, run.ticket_id) == (
+        "waiting",
+        "ticket",
+        "handover",
+        ticket.pk,
+    )
     assert bot_texts(conversation) == ["An agent will join you shortly."]
 
     with on_commit():
@@ -44,13 +59,22 @@ def test_the_ticket_created_branch_runs_then_the_run_waits_for_the_close(bot, ag
     run.refresh_from_db()
     assert run.status == "succeeded"
     assert bot_texts(conversation)[-1] == f"Thanks, ticket {ticket.pk} is closed."
-    assert steps_of(run) == [("start", "next"), ("handover", "ticket_created"), ("eta", "next"),
-                             ("eta_done", ""), ("handover", "ticket_closed"), ("thanks", "next")]
+    assert steps_of(run) == [
+        ("start", "next"),
+        ("handover", "ticket_created"),
+        ("eta", "next"),
+        ("eta_done", ""),
+        ("handover", "ticket_closed"),
+        ("thanks", "next"),
+    ]
 
 
 def test_a_ticket_closed_while_its_branch_waits_resumes_when_the_branch_ends(bot, agent, on_commit):
-    handover_flow(bot, [("survey", "question", {"text": "While you wait: how did you find us?", "save_as": "source"})],
-                  [("handover", "ticket_created", "survey")])
+    handover_flow(
+        bot,
+        [("survey", "question", {"text": "While you wait: how did you find us?", "save_as": "source"})],
+        [("handover", "ticket_created", "survey")],
+    )
     conversation, run = start_chat(bot, on_commit)
     ticket = Ticket.objects.get(conversation=conversation)
     with on_commit():

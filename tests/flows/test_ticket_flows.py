@@ -22,22 +22,42 @@ THANKS = "Thanks for your patience!{% if vars.csat %} You rated us {{ vars.csat.
 
 
 def conversation_flow(bot):
-    return build_flow(bot, [
-        ("greet", "send_message", {"text": "Hi {{ customer.name }}, I am the Acme bot."}),
-        ("ask", "question", {"text": "What can we help you with?", "save_as": "problem"}),
-        ("handover", "raise_ticket", {"subject": "{{ vars.problem }}", "category": "billing",
-                                      "priority": "high", "group": "billing"}),
-        ("thanks", "send_message", {"text": THANKS}),
-        ("sorry", "send_message", {"text": "Nobody is available right now."}),
-        ("done", "end", {}),
-    ], edges=[("start", "next", "greet"), ("greet", "next", "ask"), ("ask", "answered", "handover"),
-              ("handover", "ticket_closed", "thanks"), ("handover", "agents_unavailable", "sorry"),
-              ("thanks", "next", "done")],
-        name="Support chat", trigger={"type": "conversation"})
+    return build_flow(
+        bot,
+        [
+            ("greet", "send_message", {"text": "Hi {{ customer.name }}, I am the Acme bot."}),
+            ("ask", "question", {"text": "What can we help you with?", "save_as": "problem"}),
+            (
+                "handover",
+                "raise_ticket",
+                {
+                    "subject": "{{ vars.problem }}",
+                    "category": "billing",
+                    "priority": "high",
+                    "group": "billing",
+                },
+            ),
+            ("thanks", "send_message", {"text": THANKS}),
+            ("sorry", "send_message", {"text": "Nobody is available right now."}),
+            ("done", "end", {}),
+        ],
+        edges=[
+            ("start", "next", "greet"),
+            ("greet", "next", "ask"),
+            ("ask", "answered", "handover"),
+            ("handover", "ticket_closed", "thanks"),
+            ("handover", "agents_unavailable", "sorry"),
+            ("thanks", "next", "done"),
+        ],
+        name="Support chat",
+        trigger={"type": "conversation"},
+    )
 
 
 def bot_texts(conversation):
-    return list(Message.objects.filter(conversation=conversation, sender="bot").values_list("text", flat=True))
+    return list(
+        Message.objects.filter(conversation=conversation, sender="bot").values_list("text", flat=True)
+    )
 
 
 def chat_until_handover(bot, on_commit):
@@ -62,8 +82,11 @@ def test_raise_ticket_waits_and_resumes_at_ticket_closed_with_csat_off(bot, agen
         inbox.resolve_ticket(ticket, agent, note="Refunded")
     run.refresh_from_db()
     assert run.status == "succeeded"
-    assert bot_texts(conversation) == ["Hi Dana, I am the Acme bot.", "What can we help you with?",
-                                       "Thanks for your patience!"]
+    assert bot_texts(conversation) == [
+        "Hi Dana, I am the Acme bot.",
+        "What can we help you with?",
+        "Thanks for your patience!",
+    ]
     assert run.vars["csat"] is None and run.vars["ticket"]["status"] == "closed"
     assert steps_of(run)[-3:] == [("handover", "ticket_closed"), ("thanks", "next"), ("done", "")]
 
@@ -92,18 +115,36 @@ def test_raise_ticket_takes_agents_unavailable_without_creating_a_ticket(bot, on
 
 
 def test_raise_ticket_without_a_conversation_takes_failure(bot, agent, run_flow):
-    flow = build_flow(bot, [("handover", "raise_ticket", {"subject": "x"}),
-                            ("oops", "set_variable", {"name": "failed", "value": True})],
-                      edges=[("start", "next", "handover"), ("handover", "failure", "oops")])
+    flow = build_flow(
+        bot,
+        [
+            ("handover", "raise_ticket", {"subject": "x"}),
+            ("oops", "set_variable", {"name": "failed", "value": True}),
+        ],
+        edges=[("start", "next", "handover"), ("handover", "failure", "oops")],
+    )
     run = run_flow(flow)
     assert run.status == "succeeded" and run.vars["failed"] is True
 
 
 def event_flow(bot, name, active=True):
-    return build_flow(bot, [("note", "database", {
-        "table": "closed_tickets", "operation": "insert",
-        "values": {"flow": name, "ticket": "{{ event.ticket.id }}"}})],
-        name=name, trigger={"type": "event", "event": "ticket-closed"}, active=active)
+    return build_flow(
+        bot,
+        [
+            (
+                "note",
+                "database",
+                {
+                    "table": "closed_tickets",
+                    "operation": "insert",
+                    "values": {"flow": name, "ticket": "{{ event.ticket.id }}"},
+                },
+            )
+        ],
+        name=name,
+        trigger={"type": "event", "event": "ticket-closed"},
+        active=active,
+    )
 
 
 def test_closing_a_ticket_starts_each_active_ticket_closed_flow_once(bot, agent, on_commit):
@@ -128,7 +169,9 @@ def test_closing_a_ticket_starts_each_active_ticket_closed_flow_once(bot, agent,
     assert {r.data["ticket"] for r in rows} == {ticket.pk}
 
 
-def test_a_dispatch_delivered_twice_before_the_runs_start_runs_each_once(bot, agent, django_capture_on_commit_callbacks):
+def test_a_dispatch_delivered_twice_before_the_runs_start_runs_each_once(
+    bot, agent, django_capture_on_commit_callbacks
+):
     from tables.models import Row
 
     for i in range(3):
@@ -158,9 +201,14 @@ def test_an_inactive_event_or_flow_starts_nothing(bot, agent, on_commit):
 
 
 def test_a_question_saves_the_reply(bot, on_commit):
-    build_flow(bot, [("ask", "question", {"text": "Your order number?", "save_as": "order"}),
-                     ("echo", "send_message", {"text": "Looking up {{ vars.order }}"})],
-               trigger={"type": "conversation"})
+    build_flow(
+        bot,
+        [
+            ("ask", "question", {"text": "Your order number?", "save_as": "order"}),
+            ("echo", "send_message", {"text": "Looking up {{ vars.order }}"}),
+        ],
+        trigger={"type": "conversation"},
+    )
     with on_commit():
         conversation = inbox.start_conversation(bot, customer={"name": "Eli"})
     with on_commit():
@@ -172,9 +220,11 @@ def test_a_question_saves_the_reply(bot, on_commit):
 
 
 def test_a_delay_waits_on_a_schedule_and_resumes(bot, on_commit):
-    flow = build_flow(bot, [("wait", "delay", {"days": 1}),
-                            ("follow", "send_message", {"text": "How did we do yesterday?"})],
-                      trigger={"type": "event", "event": "ticket-closed"})
+    flow = build_flow(
+        bot,
+        [("wait", "delay", {"days": 1}), ("follow", "send_message", {"text": "How did we do yesterday?"})],
+        trigger={"type": "event", "event": "ticket-closed"},
+    )
     conversation = inbox.start_conversation(bot, customer={"name": "Fay"})
     with on_commit():
         run = services.start_run(flow, trigger="event", conversation=conversation)
@@ -193,7 +243,9 @@ def test_a_delay_waits_on_a_schedule_and_resumes(bot, on_commit):
 
 
 def test_the_sweeper_resumes_a_due_delay(bot, on_commit):
-    flow = build_flow(bot, [("wait", "delay", {"minutes": 5}), ("after", "set_variable", {"name": "x", "value": 1})])
+    flow = build_flow(
+        bot, [("wait", "delay", {"minutes": 5}), ("after", "set_variable", {"name": "x", "value": 1})]
+    )
     with on_commit():
         run = services.start_run(flow, trigger="manual")
     FlowRun.objects.filter(pk=run.pk).update(wait_until=timezone.now() - timedelta(seconds=1))

@@ -43,7 +43,9 @@ def test_the_customer_posts_messages_and_sees_the_agents_reply(client, agent, ti
     inbox.reply_to_ticket(ticket, agent, "Yes, looking into it")
     messages = client.get(chat_url(conversation, "state")).json()["messages"]
     assert [(m["sender"], m["text"]) for m in messages][-2:] == [
-        ("customer", "Still there?"), ("agent", "Yes, looking into it")]
+        ("customer", "Still there?"),
+        ("agent", "Yes, looking into it"),
+    ]
     assert messages[-2]["label"] == "You"
     empty = client.post(chat_url(conversation, "messages"), {"text": ""}, **JSON)
     assert empty.status_code == 400 and empty.json()["detail"] == "A message needs some text."

@@ -149,8 +149,9 @@ def test_csrf_is_enforced_on_every_console_action(agent, ticket):
     assert Ticket.objects.get(pk=ticket.pk).status == "closed"
 
 
-def test_the_queue_costs_the_same_queries_however_many_tickets(client, agent, bot,
-                                                               django_assert_max_num_queries):
+def test_the_queue_costs_the_same_queries_however_many_tickets(
+    client, agent, bot, django_assert_max_num_queries
+):
     client.force_login(agent)
     open_ticket(bot)
     with django_assert_max_num_queries(12) as few:

@@ -20,11 +20,19 @@ pytestmark = pytest.mark.django_db
 
 
 def event_flow(bot, name="after close", event="ticket-closed", active=True):
-    return graph.save_flow(bot=bot, data={
-        "name": name, "is_active": active, "trigger": {"type": "event", "event": event},
-        "nodes": [{"key": "start", "type": "start", "config": {}}, {"key": "end", "type": "end", "config": {}}],
-        "edges": [{"source": "start", "port": "next", "target": "end"}],
-    })
+    return graph.save_flow(
+        bot=bot,
+        data={
+            "name": name,
+            "is_active": active,
+            "trigger": {"type": "event", "event": event},
+            "nodes": [
+                {"key": "start", "type": "start", "config": {}},
+                {"key": "end", "type": "end", "config": {}},
+            ],
+            "edges": [{"source": "start", "port": "next", "target": "end"}],
+        },
+    )
 
 
 def test_resolve_closes_the_ticket_when_csat_is_off(ticket, agent):
@@ -126,11 +134,10 @@ def test_nothing_is_queued_before_the_close_commits(ticket, agent, bot, django_c
 def test_a_rolled_back_close_queues_nothing(ticket, agent, bot, django_capture_on_commit_callbacks):
     event_flow(bot)
     activate(bot, "ticket-closed")
-    with django_capture_on_commit_callbacks(execute=True) as callbacks:
-        with pytest.raises(RuntimeError):
-            with transaction.atomic():
-                inbox.resolve_ticket(ticket, agent)
-                raise RuntimeError("the request failed after the close")
+    with django_capture_on_commit_callbacks(execute=True) as callbacks, pytest.raises(RuntimeError):
+        with transaction.atomic():
+            inbox.resolve_ticket(ticket, agent)
+            raise RuntimeError("the request failed after the close")
     assert callbacks == []
     assert not FlowRun.objects.exists()
     assert not EventOccurrence.objects.filter(key="ticket-closed").exists()
@@ -138,7 +145,9 @@ def test_a_rolled_back_close_queues_nothing(ticket, agent, bot, django_capture_o
     assert ticket.status == "open"
 
 
-def test_an_active_event_starts_every_active_flow_once(ticket, agent, bot, django_capture_on_commit_callbacks):
+def test_an_active_event_starts_every_active_flow_once(
+    ticket, agent, bot, django_capture_on_commit_callbacks
+):
     flows = [event_flow(bot, name=f"flow {i}") for i in range(3)]
     event_flow(bot, name="switched off", active=False)
     event_flow(bot, name="other event", event="ticket-created")

@@ -8,8 +8,8 @@ import subprocess
 import sys
 import time
 import uuid
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 import pytest
 from django.conf import settings
@@ -39,7 +39,10 @@ class Cluster:
     def start(self) -> None:
         self.proc = subprocess.Popen(
             [sys.executable, "manage.py", "qcluster"],
-            cwd=ROOT, env=self.env, stdout=self.log.open("ab"), stderr=subprocess.STDOUT,
+            cwd=ROOT,
+            env=self.env,
+            stdout=self.log.open("ab"),
+            stderr=subprocess.STDOUT,
             start_new_session=True,
         )
 
@@ -112,19 +115,22 @@ def start_cluster(transactional_db, monkeypatch, tmp_path) -> Callable[..., Clus
             monkeypatch.setattr(Conf, "ORM", "default")
         brokers.add(broker)
         base = {k: v for k, v in os.environ.items() if k != "REDIS_URL"}
-        cluster = Cluster({
-            **base,
-            "DJANGO_SETTINGS_MODULE": "studio.settings",
-            "DEBUG": "1",
-            "SECRET_KEY": settings.SECRET_KEY,  # tasks are signed with it
-            "DATABASE_URL": database_url(),
-            "Q_CLUSTER_NAME": name,
-            "Q_WORKERS": "2",
-            "Q_POLL": "0.05",
-            "OUTBOUND_ALLOWED_HOSTS": "127.0.0.1,localhost",
-            **({"REDIS_URL": REDIS_URL} if broker == "redis" else {}),
-            **env,
-        }, tmp_path / f"qcluster-{len(started) + 1}.log")
+        cluster = Cluster(
+            {
+                **base,
+                "DJANGO_SETTINGS_MODULE": "studio.settings",
+                "DEBUG": "1",
+                "SECRET_KEY": settings.SECRET_KEY,  # tasks are signed with it
+                "DATABASE_URL": database_url(),
+                "Q_CLUSTER_NAME": name,
+                "Q_WORKERS": "2",
+                "Q_POLL": "0.05",
+                "OUTBOUND_ALLOWED_HOSTS": "127.0.0.1,localhost",
+                **({"REDIS_URL": REDIS_URL} if broker == "redis" else {}),
+                **env,
+            },
+            tmp_path / f"qcluster-{len(started) + 1}.log",
+        )
         cluster.start()
         started.append(cluster)
         return cluster
@@ -144,7 +150,9 @@ def cluster(start_cluster) -> Cluster:
     return start_cluster()
 
 
-def wait_for(condition: Callable[[], bool], timeout: float = 30.0, what: str | Callable[[], str] = "condition") -> None:
+def wait_for(
+    condition: Callable[[], bool], timeout: float = 30.0, what: str | Callable[[], str] = "condition"
+) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if condition():

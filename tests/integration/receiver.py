@@ -54,8 +54,15 @@ class Receiver:
         body = request.rfile.read(length) if length else b""
         path = request.path
         with self._lock:
-            self.calls.append(Call(request.command, path, request.headers.get("Idempotency-Key", ""),
-                                   dict(request.headers), body))
+            self.calls.append(
+                Call(
+                    request.command,
+                    path,
+                    request.headers.get("Idempotency-Key", ""),
+                    dict(request.headers),
+                    body,
+                )
+            )
             hold = path in self.hold_first and path not in self._held
             self._held.add(path) if hold else None
         if hold:

@@ -17,17 +17,30 @@ pytestmark = pytest.mark.cluster
 
 
 def calling_flow(bot, name: str, url: str):
-    return graph.save_flow(bot=bot, data={
-        "name": name, "trigger": {"type": "event", "event": "ticket-closed"},
-        "nodes": [
-            {"key": "start", "type": "start"},
-            {"key": "call", "type": "api_call", "config": {
-                "method": "POST", "url": url,
-                "body": {"flow": name, "ticket": "{{ event.ticket.id }}", "category": "{{ event.ticket.category }}"},
-            }},
-        ],
-        "edges": [{"source": "start", "port": "next", "target": "call"}],
-    })
+    return graph.save_flow(
+        bot=bot,
+        data={
+            "name": name,
+            "trigger": {"type": "event", "event": "ticket-closed"},
+            "nodes": [
+                {"key": "start", "type": "start"},
+                {
+                    "key": "call",
+                    "type": "api_call",
+                    "config": {
+                        "method": "POST",
+                        "url": url,
+                        "body": {
+                            "flow": name,
+                            "ticket": "{{ event.ticket.id }}",
+                            "category": "{{ event.ticket.category }}",
+                        },
+                    },
+                },
+            ],
+            "edges": [{"source": "start", "port": "next", "target": "call"}],
+        },
+    )
 
 
 def test_two_ticket_closed_flows_call_a_local_server_from_the_cluster(cluster, httpserver, bot, agent):
@@ -39,7 +52,9 @@ def test_two_ticket_closed_flows_call_a_local_server_from_the_cluster(cluster, h
     inbox.resolve_ticket(ticket, agent)
 
     wait_for(lambda: len(httpserver.log) >= 2, what=lambda: f"two calls; log:\n{cluster.output()[-3000:]}")
-    bodies = sorted((json.loads(request.get_data()) for request, _ in httpserver.log), key=lambda b: b["flow"])
+    bodies = sorted(
+        (json.loads(request.get_data()) for request, _ in httpserver.log), key=lambda b: b["flow"]
+    )
     assert bodies == [
         {"flow": "analytics", "ticket": ticket.pk, "category": "billing"},
         {"flow": "crm", "ticket": ticket.pk, "category": "billing"},

@@ -30,8 +30,10 @@ def test_the_next_task_reconnects_after_the_database_dropped_the_connections(sta
 
     def run_and_wait(n: int) -> FlowRun:
         run = services.start_manual_run(flow, {"event": {"n": n}})
-        wait_for(lambda: FlowRun.objects.get(pk=run.pk).status in ("succeeded", "failed"),
-                 what=lambda: f"run {run.pk}; log:\n{cluster.output()[-3000:]}")
+        wait_for(
+            lambda: FlowRun.objects.get(pk=run.pk).status in ("succeeded", "failed"),
+            what=lambda: f"run {run.pk}; log:\n{cluster.output()[-3000:]}",
+        )
         return FlowRun.objects.get(pk=run.pk)
 
     assert run_and_wait(1).status == "succeeded"
@@ -40,4 +42,6 @@ def test_the_next_task_reconnects_after_the_database_dropped_the_connections(sta
     after = run_and_wait(2)
     assert (after.status, after.vars) == ("succeeded", {"n": 2})
     assert cluster.proc.poll() is None  # the cluster lived through it
-    assert "Failed" not in cluster.output() and "Traceback" not in cluster.output()  # no task failed on the way
+    assert (
+        "Failed" not in cluster.output() and "Traceback" not in cluster.output()
+    )  # no task failed on the way

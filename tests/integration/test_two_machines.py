@@ -24,10 +24,23 @@ FLOWS = 3
 def test_two_clusters_run_every_flow_of_every_closure_exactly_once(start_cluster, bot, agent, broker):
     with Receiver() as receiver:
         for i in range(FLOWS):
-            build_flow(bot, [("call", "api_call", {
-                "method": "POST", "url": receiver.url(f"/crm/{i}"),
-                "body": {"ticket": "{{ event.ticket.id }}"}, "retries": 0,
-            })], name=f"after close {i}", trigger={"type": "event", "event": "ticket-closed"})
+            build_flow(
+                bot,
+                [
+                    (
+                        "call",
+                        "api_call",
+                        {
+                            "method": "POST",
+                            "url": receiver.url(f"/crm/{i}"),
+                            "body": {"ticket": "{{ event.ticket.id }}"},
+                            "retries": 0,
+                        },
+                    )
+                ],
+                name=f"after close {i}",
+                trigger={"type": "event", "event": "ticket-closed"},
+            )
         activate(bot, "ticket-closed")
         machines = [start_cluster(broker, Q_WORKERS="3"), start_cluster(broker, Q_WORKERS="3")]
         tickets = [open_ticket(bot) for _ in range(CLOSURES)]
@@ -36,9 +49,14 @@ def test_two_clusters_run_every_flow_of_every_closure_exactly_once(start_cluster
             inbox.resolve_ticket(ticket, agent)
 
         expected = CLOSURES * FLOWS
-        wait_for(lambda: FlowRun.objects.filter(status="succeeded").count() == expected, timeout=60,
-                 what=lambda: f"{expected} runs to succeed: {Counter(FlowRun.objects.values_list('status', flat=True))}"
-                              f"; log:\n{machines[0].output()[-2000:]}")
+        wait_for(
+            lambda: FlowRun.objects.filter(status="succeeded").count() == expected,
+            timeout=60,
+            what=lambda: (
+                f"{expected} runs to succeed: {Counter(FlowRun.objects.values_list('status', flat=True))}"
+                f"; log:\n{machines[0].output()[-2000:]}"
+            ),
+        )
         runs = set(FlowRun.objects.values_list("pk", flat=True))
         keys = Counter(call.idempotency_key for call in receiver.calls)
 

@@ -35,12 +35,25 @@ def receiver():
 
 
 def two_calls(bot, receiver):
-    return build_flow(bot, [
-        ("a", "api_call", {"method": "POST", "url": receiver.url("/a"), "body": {"step": "a"}}),
-        ("b", "api_call", {"method": "POST", "url": receiver.url("/b"), "body": {"step": "b"},
-                           "timeout_seconds": 20, "retries": 0}),
-        ("end", "end", {}),
-    ], edges=[("start", "next", "a"), ("a", "success", "b"), ("b", "success", "end")])
+    return build_flow(
+        bot,
+        [
+            ("a", "api_call", {"method": "POST", "url": receiver.url("/a"), "body": {"step": "a"}}),
+            (
+                "b",
+                "api_call",
+                {
+                    "method": "POST",
+                    "url": receiver.url("/b"),
+                    "body": {"step": "b"},
+                    "timeout_seconds": 20,
+                    "retries": 0,
+                },
+            ),
+            ("end", "end", {}),
+        ],
+        edges=[("start", "next", "a"), ("a", "success", "b"), ("b", "success", "end")],
+    )
 
 
 @pytest.mark.parametrize("broker", ["orm", "redis"])
@@ -55,14 +68,18 @@ def test_a_run_whose_worker_is_killed_mid_call_completes_once(start_cluster, bot
     row = FlowRun.objects.get(pk=run.pk)
     assert (row.status, row.current_node, row.step_count) == ("running", "b", 2)  # A recorded, B not
 
-    wait_for(lambda: FlowRun.objects.filter(pk=run.pk, lease_expires_at__lt=_now()).exists(),
-             what="the dead worker's lease to run out")
+    wait_for(
+        lambda: FlowRun.objects.filter(pk=run.pk, lease_expires_at__lt=_now()).exists(),
+        what="the dead worker's lease to run out",
+    )
     cluster.start()
     if broker == "redis":
         enqueue("flows.tasks.sweep_runs")  # the Redis broker lost the task: the sweeper finds the run
 
-    wait_for(lambda: FlowRun.objects.get(pk=run.pk).status == "succeeded",
-             what=lambda: f"run {run.pk} to succeed; log:\n{cluster.output()[-3000:]}")
+    wait_for(
+        lambda: FlowRun.objects.get(pk=run.pk).status == "succeeded",
+        what=lambda: f"run {run.pk} to succeed; log:\n{cluster.output()[-3000:]}",
+    )
     run.refresh_from_db()
     assert len(receiver.calls_to("/a")) == 1  # the recorded step was not redone
     b_calls = receiver.calls_to("/b")

@@ -29,8 +29,12 @@ def test_an_agent_lists_only_their_bots_rows_in_the_admin(client, agent, other_a
 def test_an_agent_cannot_open_flows_runs_or_other_studio_pages(client, agent, bot):
     run = FlowRun.objects.create(flow=event_flow(bot), trigger="event", status="failed", error="boom")
     client.force_login(agent)
-    for url in ("/admin/flows/flow/", f"/admin/flows/flowrun/{run.pk}/change/", "/admin/studio/bot/",
-                "/admin/events/event/"):
+    for url in (
+        "/admin/flows/flow/",
+        f"/admin/flows/flowrun/{run.pk}/change/",
+        "/admin/studio/bot/",
+        "/admin/events/event/",
+    ):
         assert client.get(url).status_code == 403, url
     assert client.post(f"/admin/flows/flowrun/{run.pk}/replay/").status_code == 403
     assert FlowRun.objects.get(pk=run.pk).status == "failed"
@@ -58,6 +62,8 @@ def test_state_changes_need_a_csrf_token(bot, admin_user):
     staff = Client(enforce_csrf_checks=True)
     staff.force_login(admin_user)
     assert staff.post(f"/admin/flows/flowrun/{run.pk}/replay/").status_code == 403
-    assert staff.post("/admin/events/event/", {"action": "activate", "_selected_action": [1]}).status_code == 403
+    assert (
+        staff.post("/admin/events/event/", {"action": "activate", "_selected_action": [1]}).status_code == 403
+    )
     assert FlowRun.objects.get(pk=run.pk).status == "failed"
     assert conversation.messages.count() == 0

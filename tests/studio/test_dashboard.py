@@ -16,8 +16,9 @@ pytestmark = pytest.mark.django_db
 
 
 def finished_run(flow, status, *, ago, error=""):
-    return FlowRun.objects.create(flow=flow, trigger="manual", status=status, error=error,
-                                  finished_at=timezone.now() - ago)
+    return FlowRun.objects.create(
+        flow=flow, trigger="manual", status=status, error=error, finished_at=timezone.now() - ago
+    )
 
 
 def test_it_counts_open_tickets_csat_and_runs(admin_user, agent, bot, csat_bot, other_bot):

@@ -21,8 +21,7 @@ def throttled():
 
 
 def login(path, username, password, ip):
-    return Client(REMOTE_ADDR=ip).post(path, {"username": username, "password": password,
-                                              "next": "/inbox/"})
+    return Client(REMOTE_ADDR=ip).post(path, {"username": username, "password": password, "next": "/inbox/"})
 
 
 def logged_in(response) -> bool:

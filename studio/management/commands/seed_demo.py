@@ -40,10 +40,22 @@ class Command(BaseCommand):
         bot = studio.create_bot("Acme Support", csat={"enabled": True, "expires_after_minutes": 60})
         admin = User.objects.create_superuser("admin", "admin@example.com", DEMO_PASSWORD)
         admin.groups.add(Group.objects.get_or_create(name=ADMINS_GROUP)[0])
-        inbox.create_agent(username="alice", password=DEMO_PASSWORD, name="Alice Agent",
-                           email="alice@example.com", bots=[bot], groups=["billing"])
-        inbox.create_agent(username="bob", password=DEMO_PASSWORD, name="Bob Agent",
-                           email="bob@example.com", bots=[bot], groups=["technical"])
+        inbox.create_agent(
+            username="alice",
+            password=DEMO_PASSWORD,
+            name="Alice Agent",
+            email="alice@example.com",
+            bots=[bot],
+            groups=["billing"],
+        )
+        inbox.create_agent(
+            username="bob",
+            password=DEMO_PASSWORD,
+            name="Bob Agent",
+            email="bob@example.com",
+            bots=[bot],
+            groups=["technical"],
+        )
         for name, subject, category in [
             ("Dana Customer", "I was charged twice", "billing"),
             ("Eli Customer", "The app crashes on login", "technical"),
