@@ -4,6 +4,17 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
+# The keys belong to the apps that publish them (lower layers); the catalogue names them.
+from flows.signals import RUN_FAILED
+from inbox.events import (
+    CONVERSATION_ENDED,
+    CONVERSATION_STARTED,
+    CSAT_SUBMITTED,
+    TICKET_ASSIGNED,
+    TICKET_CLOSED,
+    TICKET_CREATED,
+)
+
 
 class SystemEvent(NamedTuple):
     key: str
@@ -11,14 +22,6 @@ class SystemEvent(NamedTuple):
     category: str
     description: str
 
-
-TICKET_CREATED = "ticket-created"
-TICKET_ASSIGNED = "ticket-assigned"
-TICKET_CLOSED = "ticket-closed"
-CSAT_SUBMITTED = "csat-submitted"
-CONVERSATION_STARTED = "conversation-started"
-CONVERSATION_ENDED = "conversation-ended"
-RUN_FAILED = "run-failed"
 
 SYSTEM_EVENTS: tuple[SystemEvent, ...] = (
     SystemEvent(TICKET_CREATED, "Ticket created", "inbox", "A chat was handed to the inbox."),
@@ -31,6 +34,11 @@ SYSTEM_EVENTS: tuple[SystemEvent, ...] = (
     ),
     SystemEvent(CSAT_SUBMITTED, "CSAT submitted", "inbox", "A customer rated an agent."),
     SystemEvent(CONVERSATION_STARTED, "Conversation started", "bot", "A customer started a chat."),
-    SystemEvent(CONVERSATION_ENDED, "Conversation ended", "bot", "A chat ended."),
+    SystemEvent(
+        CONVERSATION_ENDED,
+        "Conversation ended",
+        "bot",
+        "A chat ended: its ticket closed with no flow left to continue, or its conversation flow finished.",
+    ),
     SystemEvent(RUN_FAILED, "Flow run failed", "bot", "A flow run ended with an error."),
 )

@@ -1,20 +1,19 @@
-"""Hands inbox signals to the event hub. No rules here: emit() holds them."""
+"""Hands what lower apps publish (inbox events, failed runs) to emit(). No rules here."""
 
 from __future__ import annotations
 
 from django.dispatch import receiver
 
 from events import services
-from events.catalogue import TICKET_CLOSED
-from inbox.payloads import ticket_event_payload
-from inbox.signals import ticket_closed
+from flows.signals import run_failed
+from inbox.signals import inbox_event
 
 
-@receiver(ticket_closed, dispatch_uid="events.ticket_closed")
-def emit_ticket_closed(sender, ticket, csat=None, **kwargs) -> None:
-    services.emit(
-        ticket.bot,
-        TICKET_CLOSED,
-        ticket_event_payload(TICKET_CLOSED, ticket, csat=csat),
-        dedupe_key=f"ticket:{ticket.pk}",
-    )
+@receiver(inbox_event, dispatch_uid="events.inbox_event")
+def emit_inbox_event(sender, bot, key, payload, dedupe_key=None, **kwargs) -> None:
+    services.emit(bot, key, payload, dedupe_key=dedupe_key)
+
+
+@receiver(run_failed, dispatch_uid="events.run_failed")
+def emit_run_failed(sender, bot, key, payload, **kwargs) -> None:
+    services.emit(bot, key, payload)

@@ -8,6 +8,7 @@ from django.db import IntegrityError, transaction
 
 from events.catalogue import SYSTEM_EVENTS
 from events.models import Event, EventOccurrence
+from flows import services as flow_services
 
 
 class EventError(Exception):
@@ -75,7 +76,5 @@ def emit(bot, key: str, payload: dict[str, Any], *, dedupe_key: str | None = Non
             event=event, bot=bot, key=key, payload=payload, status=status, dedupe_key=dedupe_key
         )
         if event.is_active:
-            from flows import services as flow_services
-
             flow_services.start_event_flows(occurrence)
     return occurrence

@@ -10,6 +10,7 @@ from django.core.exceptions import ValidationError
 from django.forms.models import BaseInlineFormSet
 
 from flows import graph
+from flows.models import Flow
 from studio.models import Bot
 
 
@@ -28,8 +29,6 @@ class ImportFlowForm(forms.Form):
     )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
-        from flows.models import Flow
-
         super().__init__(*args, **kwargs)
         self.fields["replace"].queryset = Flow.objects.select_related("bot")
         self.flow = None

@@ -32,9 +32,10 @@ from django.db import DatabaseError, IntegrityError, transaction
 from django.utils import timezone
 
 from flows import context as run_context
-from flows import nodes, services
+from flows import nodes, services, signals
 from flows.models import FlowRun, RunStep
 from flows.nodes.base import Context, NodeError, Outcome
+from flows.signals import RUN_FAILED
 
 log = logging.getLogger(__name__)
 
@@ -347,16 +348,15 @@ def _fail(walk: _Walk, error: str, *, step: RunStep | None = None) -> str:
 
 
 def _emit_failed(flow_run: FlowRun) -> None:
-    from events import services as events
-    from events.catalogue import RUN_FAILED
-
     if flow_run.occurrence_id and flow_run.occurrence.key == RUN_FAILED:
         return  # a flow handling run-failed that fails itself would otherwise loop forever
     flow = flow_run.flow
-    events.emit(
-        flow.bot,
-        RUN_FAILED,
-        {
+    signals.run_failed.send(
+        sender=FlowRun,
+        run=flow_run,
+        bot=flow.bot,
+        key=RUN_FAILED,
+        payload={
             "event": RUN_FAILED,
             "occurred_at": timezone.now().isoformat(),
             "bot": {"id": flow.bot_id, "name": flow.bot.name},

@@ -17,6 +17,9 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from flows.models import Flow, FlowRun
+from inbox import services as inbox
+from inbox.models import Ticket
+from inbox.payloads import csat_payload, ticket_payload
 from studio.errors import Conflict
 from studio.queue import enqueue, enqueue_on_commit
 
@@ -124,10 +127,22 @@ def _resume(runs, *, port: str, vars_update: dict[str, Any] | None = None) -> li
     return resumed
 
 
+def on_ticket_closed(ticket, *, csat=None) -> list[int]:
+    """A ticket closed: its waiting runs continue; with none, its conversation has ended."""
+    resumed = resume_ticket_runs(ticket, csat=csat_payload(csat))
+    if not resumed:
+        inbox.end_conversation(ticket.conversation)
+    return resumed
+
+
+def on_run_finished(run: FlowRun) -> None:
+    """A conversation's own flow ended while the bot held the chat: the conversation ended."""
+    if run.trigger == FlowRun.Trigger.CONVERSATION and run.conversation_id:
+        inbox.end_conversation(run.conversation, only_with_bot=True)
+
+
 def resume_ticket_runs(ticket, *, csat: dict[str, Any] | None = None) -> list[int]:
     """The runs whose Raise ticket node waits on this ticket continue at `ticket_closed`."""
-    from inbox.payloads import ticket_payload
-
     runs = FlowRun.objects.filter(
         ticket=ticket, status=FlowRun.Status.WAITING, waiting_for=FlowRun.Waiting.TICKET
     )
@@ -141,9 +156,6 @@ def resume_if_ticket_closed(run: FlowRun) -> list[int]:
     (or between creating the ticket and recording its wait) when the agent closed the ticket
     is caught here, after its wait is recorded, and by the sweeper.
     """
-    from inbox.models import Ticket
-    from inbox.payloads import csat_payload
-
     ticket = Ticket.objects.filter(pk=run.ticket_id, status=Ticket.Status.CLOSED).first()
     if ticket is None:
         return []

@@ -21,7 +21,7 @@ from jinja2.compiler import CodeGenerator
 from jinja2.filters import do_join
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
-from flows.nodes.base import NodeError
+from flows.errors import NodeError
 
 MAX_SOURCE = 20_000  # characters in one template string
 MAX_OUTPUT = 64 * 1024  # characters rendered from one template string

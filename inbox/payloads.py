@@ -69,3 +69,14 @@ def ticket_event_payload(event_key: str, ticket, *, csat=None) -> dict[str, Any]
         "conversation": conversation_payload(conversation),
         "csat": csat_payload(csat),
     }
+
+
+def conversation_event_payload(event_key: str, conversation) -> dict[str, Any]:
+    bot = conversation.bot
+    return {
+        "event": event_key,
+        "occurred_at": timezone.now().isoformat(),
+        "bot": {"id": bot.pk, "name": bot.name},
+        "customer": customer_payload(conversation.customer),
+        "conversation": conversation_payload(conversation),
+    }

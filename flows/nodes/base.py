@@ -8,6 +8,9 @@ from typing import Any
 
 import jsonschema
 
+from flows.errors import NodeError as NodeError  # re-exported: nodes raise it
+from flows.templating import evaluate, render_text, render_value, syntax_errors
+
 
 @dataclass(frozen=True)
 class Outcome:
@@ -24,10 +27,6 @@ class Outcome:
     wait: str | None = None
     wait_until: Any = None  # datetime, for wait == "delay"
     links: dict[str, Any] = field(default_factory=dict)  # e.g. {"ticket_id": 7}
-
-
-class NodeError(Exception):
-    """A node failed; the run fails with this message (naming the node)."""
 
 
 @dataclass
@@ -53,18 +52,12 @@ class Context:
         return f"run-{self.run.pk}-{self.node_key}-{self.seq}"
 
     def render(self, value: Any) -> Any:
-        from flows.templating import render_value
-
         return render_value(value, self.data)
 
     def text(self, source: str) -> str:
-        from flows.templating import render_text
-
         return render_text(source, self.data)
 
     def evaluate(self, expression: str) -> Any:
-        from flows.templating import evaluate
-
         return evaluate(expression, self.data)
 
 
@@ -117,8 +110,6 @@ def template_check(*fields: str, expressions: tuple[str, ...] = ()) -> Callable[
     """A `check` that compiles the templates in `fields` (and `expressions`) at save time."""
 
     def check(config: dict[str, Any]) -> list[str]:
-        from flows.templating import syntax_errors
-
         errors = [f"{f}: {m}" for f in fields if f in config for m in syntax_errors(config[f])]
         errors += [
             f"{f}: {m}" for f in expressions if f in config for m in syntax_errors(config[f], expression=True)

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from flows.nodes.base import Context, NodeType, Outcome, template_check
 from studio.errors import ServiceError
+from tables import services as tables
 
 OPERATIONS = ("insert", "update", "upsert", "find")
 
 
 def execute(ctx: Context, config: dict) -> Outcome:
-    from tables import services as tables
 
     operation = config["operation"]
     table = ctx.text(config["table"]).strip()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from flows import services
+from flows.models import Flow, FlowRun
 from flows.nodes.base import Context, NodeError, NodeType, Outcome, template_check
 
 MAX_DEPTH = 10
@@ -9,8 +11,6 @@ MAX_DEPTH = 10
 
 def _depth(run) -> int:
     depth, parent_id = 0, run.parent_id
-    from flows.models import FlowRun
-
     while parent_id and depth <= MAX_DEPTH:
         depth += 1
         parent_id = FlowRun.objects.filter(pk=parent_id).values_list("parent_id", flat=True).first()
@@ -18,8 +18,6 @@ def _depth(run) -> int:
 
 
 def _target(ctx: Context, ref):
-    from flows.models import Flow
-
     flows = Flow.objects.filter(bot=ctx.bot)
     ref = ctx.render(ref)
     flow = None
@@ -35,9 +33,6 @@ def _target(ctx: Context, ref):
 
 
 def execute(ctx: Context, config: dict) -> Outcome:
-    from flows import services
-    from flows.models import FlowRun
-
     if _depth(ctx.run) >= MAX_DEPTH:
         raise NodeError(f"flows jump into each other more than {MAX_DEPTH} levels deep")
     flow = _target(ctx, config["flow"])

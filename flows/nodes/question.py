@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from flows.nodes.base import Context, NodeError, NodeType, Outcome, template_check
+from inbox import services as inbox
 
 
 def execute(ctx: Context, config: dict) -> Outcome:
-    from inbox import services as inbox
 
     conversation = ctx.run.conversation
     if conversation is None:

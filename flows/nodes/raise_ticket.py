@@ -9,14 +9,14 @@ resumes there when the ticket closes, with vars.ticket and vars.csat).
 from __future__ import annotations
 
 from flows.nodes.base import Context, NodeType, Outcome, template_check
+from inbox import services as inbox
+from inbox.payloads import ticket_payload
 from studio.errors import ServiceError
 
 PRIORITIES = ["low", "normal", "high", "urgent"]
 
 
 def execute(ctx: Context, config: dict) -> Outcome:
-    from inbox import services as inbox
-    from inbox.payloads import ticket_payload
 
     group = ctx.text(config.get("group", "")).strip()
     conversation = ctx.run.conversation

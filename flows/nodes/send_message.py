@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from flows.nodes.base import Context, NodeType, Outcome, template_check
+from inbox import services as inbox
 
 
 def execute(ctx: Context, config: dict) -> Outcome:
-    from inbox import services as inbox
 
     text = ctx.text(config["text"]).strip()
     conversation = ctx.run.conversation

@@ -2,6 +2,7 @@
 
 from inbox.services.agents import agents_available, create_agent, is_agent_of, update_agent
 from inbox.services.conversations import (
+    end_conversation,
     post_bot_message,
     post_customer_message,
     post_system_message,
@@ -22,6 +23,7 @@ __all__ = [
     "assign_ticket",
     "close_ticket",
     "create_agent",
+    "end_conversation",
     "expire_csat",
     "is_agent_of",
     "post_bot_message",

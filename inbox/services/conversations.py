@@ -6,8 +6,9 @@ from typing import Any
 
 from django.db import transaction
 
+from inbox import events, signals
 from inbox.models import Conversation, Customer, Message
-from inbox.payloads import conversation_payload, customer_payload
+from inbox.payloads import conversation_event_payload
 from studio.errors import InvalidInput
 
 MAX_MESSAGE_LENGTH = 4000
@@ -23,10 +24,7 @@ def _clean_text(text: Any) -> str:
 
 @transaction.atomic
 def start_conversation(bot, *, customer: dict[str, Any] | None = None, channel: str = "web") -> Conversation:
-    """Start a chat; emits conversation-started and starts the bot's conversation flow."""
-    from events import services as events
-    from flows import services as flows
-
+    """Start a chat; publishes conversation-started (which starts the bot's conversation flow)."""
     data = customer or {}
     person = None
     if data.get("external_id"):
@@ -39,17 +37,12 @@ def start_conversation(bot, *, customer: dict[str, Any] | None = None, channel: 
             external_id=data.get("external_id", ""),
         )
     conversation = Conversation.objects.create(bot=bot, customer=person, channel=channel or "web")
-    events.emit(
+    events.publish(
         bot,
-        "conversation-started",
-        {
-            "event": "conversation-started",
-            "bot": {"id": bot.pk, "name": bot.name},
-            "customer": customer_payload(person),
-            "conversation": conversation_payload(conversation),
-        },
+        events.CONVERSATION_STARTED,
+        conversation_event_payload(events.CONVERSATION_STARTED, conversation),
+        conversation=conversation,
     )
-    flows.start_conversation_flow(conversation)
     return conversation
 
 
@@ -60,10 +53,8 @@ def _post(conversation: Conversation, sender: str, text: str, author=None) -> Me
 @transaction.atomic
 def post_customer_message(conversation: Conversation, text: Any) -> Message:
     """A message from the customer; a flow waiting on a question receives it."""
-    from flows import services as flows
-
     message = _post(conversation, Message.Sender.CUSTOMER, _clean_text(text))
-    flows.deliver_reply(conversation, message)
+    signals.customer_message.send(sender=Message, conversation=conversation, message=message)
     return message
 
 
@@ -77,3 +68,23 @@ def post_system_message(conversation: Conversation, text: str) -> Message:
 
 def post_agent_message(conversation: Conversation, agent, text: Any) -> Message:
     return _post(conversation, Message.Sender.AGENT, _clean_text(text), author=agent)
+
+
+def end_conversation(conversation: Conversation, *, only_with_bot: bool = False) -> bool:
+    """End a chat once (its ticket closed with no flow left, or its flow finished); publishes
+    conversation-ended. With `only_with_bot`, a chat an agent holds is left alone."""
+    states = (
+        [Conversation.Status.BOT] if only_with_bot else [Conversation.Status.BOT, Conversation.Status.AGENT]
+    )
+    if not Conversation.objects.filter(pk=conversation.pk, status__in=states).update(
+        status=Conversation.Status.ENDED
+    ):
+        return False
+    events.publish(
+        conversation.bot,
+        events.CONVERSATION_ENDED,
+        conversation_event_payload(events.CONVERSATION_ENDED, conversation),
+        dedupe_key=f"conversation:{conversation.pk}",
+        conversation=conversation,
+    )
+    return True

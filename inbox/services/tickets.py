@@ -15,7 +15,7 @@ from django.db.models import F, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from inbox import signals
+from inbox import events
 from inbox.models import Conversation, CSATResponse, Ticket
 from inbox.payloads import ticket_event_payload
 from inbox.services.agents import is_agent_of
@@ -32,13 +32,14 @@ def _reload(ticket: Ticket) -> Ticket:
 
 
 def _emit(ticket: Ticket, key: str, *, csat=None, dedupe: bool = False) -> None:
-    from events import services as events
-
-    events.emit(
+    events.publish(
         ticket.bot,
         key,
         ticket_event_payload(key, ticket, csat=csat),
         dedupe_key=f"ticket:{ticket.pk}" if dedupe else None,
+        ticket=ticket,
+        conversation=ticket.conversation,
+        csat=csat,
     )
 
 
@@ -68,7 +69,7 @@ def raise_ticket(
     )
     Conversation.objects.filter(pk=conversation.pk).update(status=Conversation.Status.AGENT)
     post_system_message(conversation, "You are being connected to an agent.")
-    _emit(_reload(ticket), "ticket-created")
+    _emit(_reload(ticket), events.TICKET_CREATED)
     return ticket
 
 
@@ -83,7 +84,7 @@ def assign_ticket(ticket: Ticket, agent, *, by=None) -> Ticket:
     if not changed:
         raise Conflict(f"Ticket {ticket.pk} is {ticket_status(ticket)} and cannot be assigned.")
     ticket = _reload(ticket)
-    _emit(ticket, "ticket-assigned")
+    _emit(ticket, events.TICKET_ASSIGNED)
     return ticket
 
 
@@ -168,7 +169,7 @@ def submit_csat(ticket: Ticket, rating: Any, *, comment: str = "") -> CSATRespon
         raise Conflict(f"Ticket {ticket.pk} has already been rated.") from exc
     if not close_ticket(ticket, expected=Ticket.Status.PENDING_CSAT, csat=response):
         raise Conflict(f"Ticket {ticket.pk} is no longer waiting for a rating.")
-    _emit(_reload(ticket), "csat-submitted", csat=response)
+    _emit(_reload(ticket), events.CSAT_SUBMITTED, csat=response)
     return response
 
 
@@ -198,4 +199,5 @@ def _after_close(ticket: Ticket, *, csat, survey_scheduled: bool = True) -> None
     if survey_scheduled:
         Schedule.objects.filter(name=f"csat-expiry-ticket-{ticket.pk}").delete()
     Conversation.objects.filter(pk=ticket.conversation_id).update(status=Conversation.Status.BOT)
-    signals.ticket_closed.send(sender=Ticket, ticket=ticket, csat=csat)
+    # One occurrence per ticket however often a close is retried.
+    _emit(ticket, events.TICKET_CLOSED, csat=csat, dedupe=True)
