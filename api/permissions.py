@@ -1,6 +1,6 @@
 """Who may do what. Studio admins manage everything; agents work their bots' inbox.
 
-The access rule for rows is written once, in `scoped()`: every inbox queryset goes through it.
+The access rule for rows is `visible_to(user)` on each model's manager (studio.access).
 """
 
 from __future__ import annotations
@@ -8,7 +8,7 @@ from __future__ import annotations
 from rest_framework.permissions import BasePermission
 
 from inbox.models import AgentProfile
-from inbox.services.agents import bot_ids_for, is_studio_admin
+from studio.access import is_studio_admin
 
 
 class IsStudioAdmin(BasePermission):
@@ -23,14 +23,6 @@ class IsAgentOrStudioAdmin(BasePermission):
 
     def has_permission(self, request, view) -> bool:
         user = request.user
-        if not (user and user.is_authenticated):
+        if not (user and user.is_authenticated and user.is_active):
             return False
         return is_studio_admin(user) or AgentProfile.objects.filter(user=user).exists()
-
-
-def scoped(queryset, user, bot_field: str = "bot_id"):
-    """The rows of the bots `user` may see: all for studio admins, their bots for agents."""
-    bot_ids = bot_ids_for(user)
-    if bot_ids is None:
-        return queryset
-    return queryset.filter(**{f"{bot_field}__in": bot_ids})

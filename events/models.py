@@ -2,6 +2,8 @@ from __future__ import annotations
 
 from django.db import models
 
+from studio.access import bot_scoped
+
 
 class Event(models.Model):
     class Category(models.TextChoices):
@@ -15,6 +17,8 @@ class Event(models.Model):
     category = models.CharField(max_length=20, choices=Category.choices)
     description = models.TextField(blank=True)
     is_active = models.BooleanField(default=False)
+
+    objects = bot_scoped("bot")
 
     class Meta:
         ordering = ["bot", "category", "key"]
@@ -42,6 +46,8 @@ class EventOccurrence(models.Model):
     # Makes an emission idempotent: a second close of the same ticket finds the first.
     dedupe_key = models.CharField(max_length=200, null=True, blank=True)
     occurred_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    objects = bot_scoped("bot")
 
     class Meta:
         ordering = ["-occurred_at", "-id"]

@@ -7,6 +7,7 @@ from django.dispatch import receiver
 from events import services
 from flows.signals import run_failed
 from inbox.signals import inbox_event
+from studio.signals import bot_created
 
 
 @receiver(inbox_event, dispatch_uid="events.inbox_event")
@@ -17,3 +18,12 @@ def emit_inbox_event(sender, bot, key, payload, dedupe_key=None, **kwargs) -> No
 @receiver(run_failed, dispatch_uid="events.run_failed")
 def emit_run_failed(sender, bot, key, payload, **kwargs) -> None:
     services.emit(bot, key, payload)
+
+
+@receiver(bot_created, dispatch_uid="events.bot_created")
+def install_catalogue(sender, bot, **kwargs) -> None:
+    services.install_catalogue(bot)
+
+
+def install_catalogues(sender, **kwargs) -> None:
+    services.install_catalogues()

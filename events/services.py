@@ -9,6 +9,7 @@ from django.db import IntegrityError, transaction
 from events.catalogue import SYSTEM_EVENTS
 from events.models import Event, EventOccurrence
 from flows import services as flow_services
+from studio.models import Bot
 
 
 class EventError(Exception):
@@ -24,6 +25,15 @@ def install_catalogue(bot) -> None:
         ],
         ignore_conflicts=True,
     )
+
+
+def install_catalogues() -> int:
+    """Give every bot the system events it lacks (inactive); run after each migrate, so an
+    event added to the catalogue reaches bots created before it. Returns the rows created."""
+    before = Event.objects.count()
+    for bot in Bot.objects.order_by("pk").iterator():
+        install_catalogue(bot)
+    return Event.objects.count() - before
 
 
 def set_active(event: Event, active: bool) -> Event:

@@ -2,6 +2,8 @@ from __future__ import annotations
 
 from django.db import models
 
+from studio.access import bot_scoped
+
 
 class Flow(models.Model):
     class Trigger(models.TextChoices):
@@ -18,6 +20,8 @@ class Flow(models.Model):
     trigger_keywords = models.JSONField(default=list, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+
+    objects = bot_scoped("bot")
 
     class Meta:
         ordering = ["bot", "name", "id"]
@@ -138,6 +142,8 @@ class FlowRun(models.Model):
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
     error = models.TextField(blank=True)
+
+    objects = bot_scoped("flow__bot")
 
     class Meta:
         ordering = ["-created_at", "-id"]

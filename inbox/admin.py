@@ -6,19 +6,14 @@ from django.views.decorators.http import require_POST
 
 from inbox import services
 from inbox.models import AgentProfile, Conversation, CSATResponse, Customer, Message, Ticket
-from inbox.services.agents import bot_ids_for
 from studio.errors import ServiceError
 
 
 class BotScopedAdmin(admin.ModelAdmin):
     """Agents see only the rows of their bots; studio admins see all."""
 
-    bot_path = "bot"
-
     def get_queryset(self, request):
-        qs = super().get_queryset(request)
-        bot_ids = bot_ids_for(request.user)
-        return qs if bot_ids is None else qs.filter(**{f"{self.bot_path}__in": bot_ids})
+        return super().get_queryset(request).visible_to(request.user)
 
 
 class MessageInline(admin.TabularInline):
@@ -118,7 +113,6 @@ class CustomerAdmin(BotScopedAdmin):
 
 @admin.register(CSATResponse)
 class CSATResponseAdmin(BotScopedAdmin):
-    bot_path = "ticket__bot"
     list_display = ["ticket", "agent", "rating", "scale", "comment", "submitted_at"]
     list_filter = ["rating"]
     list_select_related = ["ticket", "agent"]

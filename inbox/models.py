@@ -6,6 +6,8 @@ from django.conf import settings
 from django.core.validators import MinValueValidator
 from django.db import models
 
+from studio.access import bot_scoped
+
 
 def new_access_token() -> str:
     return secrets.token_urlsafe(24)
@@ -32,6 +34,8 @@ class Customer(models.Model):
     external_id = models.CharField(max_length=120, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
+    objects = bot_scoped("bot")
+
     def __str__(self) -> str:
         return self.name or self.email or f"Customer {self.pk}"
 
@@ -49,6 +53,8 @@ class Conversation(models.Model):
     # The customer's chat page is reached only through this unguessable token.
     access_token = models.CharField(max_length=64, unique=True, default=new_access_token)
     started_at = models.DateTimeField(auto_now_add=True)
+
+    objects = bot_scoped("bot")
 
     class Meta:
         ordering = ["-started_at", "-id"]
@@ -71,6 +77,8 @@ class Message(models.Model):
     )
     text = models.TextField()
     created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = bot_scoped("conversation__bot")
 
     class Meta:
         ordering = ["created_at", "id"]
@@ -119,6 +127,8 @@ class Ticket(models.Model):
     closed_at = models.DateTimeField(null=True, blank=True)
     csat_expires_at = models.DateTimeField(null=True, blank=True)
 
+    objects = bot_scoped("bot")
+
     class Meta:
         ordering = ["-created_at", "-id"]
         indexes = [
@@ -153,6 +163,8 @@ class CSATResponse(models.Model):
     scale = models.PositiveSmallIntegerField()
     comment = models.TextField(blank=True)
     submitted_at = models.DateTimeField(auto_now_add=True)
+
+    objects = bot_scoped("ticket__bot")
 
     class Meta:
         constraints = [

@@ -14,7 +14,7 @@ from django.http import Http404
 from django.utils import timezone
 
 from inbox.models import AgentProfile, Conversation, CSATResponse, Message, Ticket
-from inbox.services.agents import bot_ids_for, is_studio_admin
+from studio.access import is_studio_admin
 
 # The queue's tabs: name -> (label, filter on the user's tickets).
 QUEUE_TABS = {
@@ -36,9 +36,7 @@ def can_use_console(user) -> bool:
 
 def tickets_for(user) -> QuerySet[Ticket]:
     """Every ticket of the bots the user answers for (all bots for studio admins)."""
-    qs = Ticket.objects.select_related("bot", "conversation__customer", "assignee")
-    bot_ids = bot_ids_for(user)
-    return qs if bot_ids is None else qs.filter(bot_id__in=bot_ids)
+    return Ticket.objects.visible_to(user).select_related("bot", "conversation__customer", "assignee")
 
 
 def ticket_for(user, pk: int) -> Ticket:

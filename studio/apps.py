@@ -1,13 +1,8 @@
 from django.apps import AppConfig
-from django.db.models.signals import post_migrate
 
 
 class StudioConfig(AppConfig):
+    """The core layer: Bot, errors, the queue helper and settings. It imports no other app."""
+
     name = "studio"
     verbose_name = "Studio"
-
-    def ready(self) -> None:
-        from studio.setup import after_migrate
-
-        # Runs once, after the last app (flows) has migrated: roles and the sweeper schedule.
-        post_migrate.connect(after_migrate, dispatch_uid="studio.after_migrate")

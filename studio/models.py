@@ -6,6 +6,8 @@ import secrets
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 
+from studio.access import bot_scoped
+
 
 def new_webhook_secret() -> str:
     # Standard Webhooks secrets are standard base64 (not URL-safe): receivers decode them so.
@@ -25,6 +27,8 @@ class Bot(models.Model):
     # Signs outbound api_call requests (Standard Webhooks) when a node asks for it.
     webhook_secret = models.CharField(max_length=80, default=new_webhook_secret, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = bot_scoped("")
 
     class Meta:
         ordering = ["name", "id"]

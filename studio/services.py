@@ -1,4 +1,4 @@
-"""Bots: creating one installs its event catalogue."""
+"""Bots: creating one tells the event hub (which installs its catalogue)."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ from typing import Any
 
 from django.db import transaction
 
+from studio import signals
 from studio.errors import InvalidInput
 from studio.models import Bot
 
@@ -30,10 +31,8 @@ def _csat_values(csat: dict[str, Any] | None) -> dict[str, Any]:
 
 @transaction.atomic
 def create_bot(name: str, *, csat: dict[str, Any] | None = None) -> Bot:
-    from events import services as events
-
     bot = Bot.objects.create(name=name, **_csat_values(csat))
-    events.install_catalogue(bot)
+    signals.bot_created.send(sender=Bot, bot=bot)
     return bot
 
 

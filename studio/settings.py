@@ -45,6 +45,7 @@ INSTALLED_APPS = [
     "tables",
     "flows",
     "api",
+    "home",
 ]
 
 MIDDLEWARE = [
@@ -75,7 +76,7 @@ AXES_LOCKOUT_PARAMETERS = ["ip_address", "username"]  # either one locks
 AXES_RESET_ON_SUCCESS = True
 AXES_IPWARE_META_PRECEDENCE_ORDER = env_list("AXES_IPWARE_META_PRECEDENCE_ORDER", "REMOTE_ADDR")
 
-ROOT_URLCONF = "studio.urls"
+ROOT_URLCONF = "home.urls"
 WSGI_APPLICATION = "studio.wsgi.application"
 
 TEMPLATES = [

@@ -6,8 +6,8 @@ import pytest
 from django.contrib.auth.models import Group, User
 
 from inbox import services as inbox
-from inbox.services.agents import ADMINS_GROUP
 from studio import services as studio
+from studio.access import ADMINS_GROUP
 
 PASSWORD = "pw-for-tests-1"
 

@@ -10,16 +10,10 @@ from studio.models import Bot
 
 
 class ScopedPrimaryKeyField(StrictPrimaryKeyField):
-    """A related row the requesting user may see (the view's `scoped()` rule)."""
-
-    def __init__(self, scope, **kwargs):
-        self.scope = scope
-        super().__init__(**kwargs)
+    """A related row the requesting user may see (its manager's `visible_to` rule)."""
 
     def get_queryset(self):
-        from api.permissions import scoped
-
-        return scoped(super().get_queryset(), self.context["request"].user, self.scope)
+        return super().get_queryset().visible_to(self.context["request"].user)
 
 
 # --- Conversations and messages -----------------------------------------------------------
@@ -37,7 +31,7 @@ class CustomerSerializer(serializers.ModelSerializer):
 
 
 class ConversationSerializer(serializers.ModelSerializer):
-    bot = ScopedPrimaryKeyField("id", queryset=Bot.objects.all())
+    bot = ScopedPrimaryKeyField(queryset=Bot.objects.all())
     customer = CustomerSerializer(required=False)
     channel = StrictCharField(max_length=30, required=False, default="web")
 
@@ -67,7 +61,7 @@ class CSATSerializer(serializers.ModelSerializer):
 
 
 class TicketSerializer(serializers.ModelSerializer):
-    conversation = ScopedPrimaryKeyField("bot_id", queryset=Conversation.objects.all())
+    conversation = ScopedPrimaryKeyField(queryset=Conversation.objects.all())
     subject = StrictCharField(max_length=200)
     category = StrictCharField(max_length=60, required=False, allow_blank=True, default="")
     priority = serializers.ChoiceField(choices=Ticket.Priority.choices, default=Ticket.Priority.NORMAL)

@@ -9,29 +9,16 @@ from django.contrib.auth.models import Group, User
 from django.db import IntegrityError, transaction
 
 from inbox.models import AgentProfile
+from studio.access import ADMINS_GROUP, AGENTS_GROUP, is_studio_admin
 from studio.errors import InvalidInput
 
-AGENTS_GROUP = "Agents"
-ADMINS_GROUP = "Studio admins"
-
-
-def is_studio_admin(user) -> bool:
-    return bool(user and user.is_authenticated) and (
-        user.is_superuser or user.groups.filter(name=ADMINS_GROUP).exists()
-    )
+__all__ = ["ADMINS_GROUP", "AGENTS_GROUP", "is_studio_admin"]
 
 
 def is_agent_of(user, bot) -> bool:
     if is_studio_admin(user):
         return True
     return AgentProfile.objects.filter(user=user, bots=bot).exists()
-
-
-def bot_ids_for(user) -> list[int] | None:
-    """The bots whose tickets a user may see; None means all (studio admins)."""
-    if is_studio_admin(user):
-        return None
-    return list(AgentProfile.objects.filter(user=user).values_list("bots", flat=True).exclude(bots=None))
 
 
 def agents_available(bot, group: str = "") -> bool:

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import pytest
+from django.core.management import call_command
 
 from events import services as events
 from events.models import Event
@@ -63,3 +64,32 @@ def test_admin_creating_a_bot_installs_its_catalogue(client, admin_user):
     )
     assert response.status_code == 302
     assert Event.objects.filter(bot__name="New bot", key="ticket-closed", is_active=False).exists()
+
+
+def test_a_system_event_new_to_the_catalogue_reaches_existing_bots_after_migrate(bot, other_bot):
+    """Stands in for an upgrade: the bots predate the event (its rows are missing)."""
+    Event.objects.filter(bot__in=[bot, other_bot], key="conversation-ended").delete()
+    Event.objects.filter(bot=bot, key="ticket-closed").update(is_active=True)
+
+    call_command("migrate", verbosity=0)
+
+    for b in (bot, other_bot):
+        added = Event.objects.get(bot=b, key="conversation-ended")
+        assert added.is_active is False and added.category == "bot"
+    assert Event.objects.get(bot=bot, key="ticket-closed").is_active  # left as the admin set it
+
+
+def test_a_bot_added_in_the_admin_gets_its_catalogue(client, admin_user):
+    client.force_login(admin_user)
+    response = client.post(
+        "/admin/studio/bot/add/",
+        {
+            "name": "Initech",
+            "csat_enabled": "on",
+            "csat_question": "How did we do?",
+            "csat_scale": "5",
+            "csat_expires_after_minutes": "60",
+        },
+    )
+    assert response.status_code == 302, response.content[:2000]
+    assert Event.objects.filter(bot__name="Initech", key="ticket-closed", is_active=False).exists()

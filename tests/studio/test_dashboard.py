@@ -6,9 +6,9 @@ import pytest
 from django.utils import timezone
 
 from flows.models import FlowRun
+from home.dashboard import dashboard
 from inbox import services as inbox
 from inbox.models import CSATResponse
-from studio.dashboard import dashboard
 from tests.conftest import open_ticket
 from tests.inbox.test_resolve import event_flow
 

@@ -1,6 +1,6 @@
 from django import template
 
-from studio.dashboard import dashboard
+from home.dashboard import dashboard
 
 register = template.Library()
 

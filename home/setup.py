@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from django.contrib.auth.models import Group, Permission
 
+from studio.access import ADMINS_GROUP, AGENTS_GROUP
+
 AGENT_PERMISSIONS = {
     "inbox": [
         "view_ticket",
@@ -18,8 +20,6 @@ SWEEPER_NAME = "flows-sweeper"
 
 
 def ensure_roles() -> None:
-    from inbox.services.agents import ADMINS_GROUP, AGENTS_GROUP
-
     agents, _ = Group.objects.get_or_create(name=AGENTS_GROUP)
     admins, _ = Group.objects.get_or_create(name=ADMINS_GROUP)
     for app, codenames in AGENT_PERMISSIONS.items():

@@ -1,8 +1,8 @@
 from django.contrib import admin
 from django.urls import include, path
 
+from home import views
 from inbox.urls import chat_patterns
-from studio import views
 
 urlpatterns = [
     path("", views.home, name="home"),

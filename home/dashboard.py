@@ -11,7 +11,6 @@ from django.utils import timezone
 
 from flows.models import FlowRun
 from inbox.models import CSATResponse, Ticket
-from inbox.services.agents import bot_ids_for
 
 CSAT_WINDOW = timedelta(days=7)
 RUNS_WINDOW = timedelta(hours=24)
@@ -37,14 +36,13 @@ def dashboard(user=None, *, now: datetime | None = None) -> Dashboard:
     `user` limits the figures to their bots (None or a studio admin: every bot).
     """
     now = now or timezone.now()
-    bot_ids = bot_ids_for(user) if user is not None else None
-    tickets = Ticket.objects.all()
-    ratings = CSATResponse.objects.filter(submitted_at__gte=now - CSAT_WINDOW)
-    runs = FlowRun.objects.all()
-    if bot_ids is not None:
-        tickets = tickets.filter(bot_id__in=bot_ids)
-        ratings = ratings.filter(ticket__bot_id__in=bot_ids)
-        runs = runs.filter(flow__bot_id__in=bot_ids)
+
+    def visible(manager):
+        return manager.all() if user is None else manager.visible_to(user)
+
+    tickets = visible(Ticket.objects)
+    ratings = visible(CSATResponse.objects).filter(submitted_at__gte=now - CSAT_WINDOW)
+    runs = visible(FlowRun.objects)
 
     ticket_counts = tickets.aggregate(
         open=Count("pk", filter=Q(status__in=Ticket.RESOLVABLE)),

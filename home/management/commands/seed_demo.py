@@ -11,10 +11,10 @@ from events import services as events
 from events.models import Event
 from flows import graph
 from flows.models import Flow
+from home import demo_flows
 from inbox import services as inbox
-from inbox.services.agents import ADMINS_GROUP
-from studio import demo_flows
 from studio import services as studio
+from studio.access import ADMINS_GROUP
 from studio.models import Bot
 
 DEMO_PASSWORD = "studio-demo"
