@@ -115,7 +115,7 @@ class FlowRunAdmin(admin.ModelAdmin):
     list_filter = ["status", "trigger", "flow__bot", "flow"]
     list_select_related = ["flow"]
     readonly_fields = [f.name for f in FlowRun._meta.fields]
-    actions = ["replay"]
+    actions = ["replay", "cancel"]
     change_form_template = "admin/flows/flowrun/change_form.html"
 
     def has_add_permission(self, request):
@@ -132,7 +132,32 @@ class FlowRunAdmin(admin.ModelAdmin):
 
     def get_urls(self):
         replay = self.admin_site.admin_view(require_POST(self.replay_view))
-        return [path("<int:pk>/replay/", replay, name="flows_flowrun_replay"), *super().get_urls()]
+        cancel = self.admin_site.admin_view(require_POST(self.cancel_view))
+        return [
+            path("<int:pk>/replay/", replay, name="flows_flowrun_replay"),
+            path("<int:pk>/cancel/", cancel, name="flows_flowrun_cancel"),
+            *super().get_urls(),
+        ]
+
+    def cancel_view(self, request: HttpRequest, pk: int):
+        run = get_object_or_404(self.get_queryset(request), pk=pk)
+        if not self.has_change_permission(request, run):
+            return HttpResponse(status=403)
+        self._cancel_one(request, run)
+        return HttpResponseRedirect(reverse("admin:flows_flowrun_change", args=[pk]))
+
+    def _cancel_one(self, request, run: FlowRun) -> None:
+        try:
+            services.cancel_run(run)
+        except ServiceError as exc:
+            self.message_user(request, exc.message, messages.ERROR)
+        else:
+            self.message_user(request, f"Run {run.pk} cancelled.", messages.SUCCESS)
+
+    @admin.action(description="Cancel selected queued, running or waiting runs")
+    def cancel(self, request, queryset):
+        for run in queryset:
+            self._cancel_one(request, run)
 
     def replay_view(self, request: HttpRequest, pk: int):
         run = get_object_or_404(self.get_queryset(request), pk=pk)

@@ -29,10 +29,11 @@ from typing import Any
 
 from django.conf import settings
 from django.db import DatabaseError, IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from flows import context as run_context
-from flows import nodes, services, signals
+from flows import nodes, services, signals, transitions
 from flows.models import FlowRun, RunStep
 from flows.nodes.base import Context, NodeError, Outcome
 from flows.signals import RUN_FAILED
@@ -264,6 +265,14 @@ def _step_row(flow_run, seq, node, started, clock, *, port="", output=None, erro
     )
 
 
+# The status a save moves the run to -> its transition (no status: a checkpoint).
+_TRIGGER_FOR = {
+    FlowRun.Status.WAITING: "wait",
+    FlowRun.Status.SUCCEEDED: "succeed",
+    FlowRun.Status.FAILED: "fail",
+}
+
+
 def _save(walk: _Walk, **fields: Any) -> None:
     """Write the pending steps and the run's new state at once, or neither (LostRun)."""
     flow_run, steps = walk.flow_run, walk.pending
@@ -276,15 +285,21 @@ def _save(walk: _Walk, **fields: Any) -> None:
         with transaction.atomic(savepoint=False):
             if steps:
                 RunStep.objects.bulk_create(steps)
-            changed = FlowRun.objects.filter(
-                pk=flow_run.pk, status=FlowRun.Status.RUNNING, step_count=expected
-            ).update(**fields)
-            if not changed:
+            trigger = _TRIGGER_FOR.get(fields.get("status"), "checkpoint")
+            moved = transitions.move(
+                flow_run.pk,
+                trigger,
+                where=Q(step_count=expected),
+                **{k: v for k, v in fields.items() if k != "status"},
+            )
+            if not moved:  # cancelled, or taken over by another worker
                 raise LostRun()
             for name, value in fields.items():
                 setattr(flow_run, name, value)
             if fields.get("status") == FlowRun.Status.FAILED:
                 _emit_failed(flow_run)
+            if trigger in ("succeed", "fail"):
+                services.on_run_finished(flow_run)
     except IntegrityError as exc:  # the step number was taken by another worker
         raise LostRun() from exc
     walk.pending = []

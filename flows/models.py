@@ -98,7 +98,6 @@ class FlowRun(models.Model):
         EVENT = "event", "Event"
         CONVERSATION = "conversation", "Conversation"
         MANUAL = "manual", "Manual"
-        RESUME = "resume", "Resume"
 
     class Waiting(models.TextChoices):
         NOTHING = "", "Nothing"

@@ -15,7 +15,9 @@ from django.db import transaction
 from django.db.models import F, Q, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
+from django_q.models import Schedule
 
+from flows import transitions
 from flows.models import Flow, FlowRun
 from inbox import services as inbox
 from inbox.models import Ticket
@@ -25,6 +27,7 @@ from studio.queue import enqueue, enqueue_on_commit
 
 DISPATCH_TASK = "flows.tasks.dispatch_occurrence"
 EXECUTE_TASK = "flows.tasks.execute_run"
+RESUME_TASK = "flows.tasks.resume_run"  # a delay's wake-up (flows.nodes.delay)
 
 
 def lease_seconds() -> int:
@@ -114,8 +117,9 @@ def _resume(runs, *, port: str, vars_update: dict[str, Any] | None = None) -> li
     resumed = []
     for run in runs:
         new_vars = {**run.vars, **(vars_update or {})}
-        changed = FlowRun.objects.filter(pk=run.pk, status=FlowRun.Status.WAITING).update(
-            status=FlowRun.Status.QUEUED,
+        changed = transitions.move(
+            run.pk,
+            "resume",
             resume_port=port,
             waiting_for="",
             wait_until=None,
@@ -137,7 +141,7 @@ def on_ticket_closed(ticket, *, csat=None) -> list[int]:
 
 def on_run_finished(run: FlowRun) -> None:
     """A conversation's own flow ended while the bot held the chat: the conversation ended."""
-    if run.trigger == FlowRun.Trigger.CONVERSATION and run.conversation_id:
+    if run.trigger == FlowRun.Trigger.CONVERSATION and run.conversation_id and not run.parent_id:
         inbox.end_conversation(run.conversation, only_with_bot=True)
 
 
@@ -185,22 +189,19 @@ def claim(run_id: int) -> bool:
     machine), and the task django-q2 delivers again after `retry` is the wake-up for it.
     """
     now = timezone.now()
-    claimable = Q(status=FlowRun.Status.QUEUED) | Q(status=FlowRun.Status.RUNNING, lease_expires_at__lt=now)
-    changed = FlowRun.objects.filter(claimable, pk=run_id).update(
-        status=FlowRun.Status.RUNNING,
+    return transitions.claim(
+        run_id,
+        now=now,
         lease_expires_at=now + timedelta(seconds=lease_seconds()),
         attempts=F("attempts") + 1,
         started_at=Coalesce(F("started_at"), Value(now)),  # the first claim's time
     )
-    return bool(changed)
 
 
 @transaction.atomic
 def replay_run(run: FlowRun) -> FlowRun:
     """Re-queue a failed run from the step that failed; steps that succeeded are not redone."""
-    changed = FlowRun.objects.filter(pk=run.pk, status=FlowRun.Status.FAILED).update(
-        status=FlowRun.Status.QUEUED, error="", finished_at=None, lease_expires_at=None
-    )
+    changed = transitions.move(run.pk, "replay", error="", finished_at=None, lease_expires_at=None)
     if not changed:
         raise Conflict(f"Run {run.pk} is {run.status}; only a failed run can be replayed.")
     enqueue_on_commit(EXECUTE_TASK, run.pk)
@@ -217,9 +218,7 @@ def sweep() -> dict[str, int]:
     reclaimed = [
         run_id
         for run_id in list(stale)
-        if FlowRun.objects.filter(pk=run_id, status=FlowRun.Status.RUNNING, lease_expires_at__lt=now).update(
-            status=FlowRun.Status.QUEUED
-        )
+        if transitions.move(run_id, "reclaim", where=Q(lease_expires_at__lt=now))
     ]
     queued = list(
         FlowRun.objects.filter(
@@ -242,3 +241,33 @@ def sweep() -> dict[str, int]:
     for run_id in dict.fromkeys([*reclaimed, *queued]):
         enqueue(EXECUTE_TASK, run_id)
     return {"reclaimed": len(reclaimed), "requeued": len(queued), "resumed": len(due) + resumed_on_ticket}
+
+
+@transaction.atomic
+def cancel_run(run: FlowRun) -> FlowRun:
+    """Stop a queued, running or waiting run; its wait (ticket, reply, delay) is released.
+
+    A worker executing it finds its next checkpoint refused and stops; a ticket that closes
+    later, a reply or a due delay no longer resume it (they only move waiting runs).
+    """
+    now = timezone.now()
+    if not transitions.move(
+        run.pk,
+        "cancel",
+        finished_at=now,
+        lease_expires_at=None,
+        waiting_for=FlowRun.Waiting.NOTHING,
+        wait_until=None,
+        error="Cancelled by an admin.",
+    ):
+        raise Conflict(
+            f"Run {run.pk} is {run_status(run)}; only a queued, running or waiting run can be cancelled."
+        )
+    # The delay's wake-up schedule, if any, is named after the run's step (flows.nodes.delay).
+    Schedule.objects.filter(func=RESUME_TASK, args=str(run.pk)).delete()
+    run.refresh_from_db()
+    return run
+
+
+def run_status(run: FlowRun) -> str:
+    return FlowRun.objects.filter(pk=run.pk).values_list("status", flat=True).first() or "gone"

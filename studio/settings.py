@@ -211,6 +211,8 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # A flow's trigger types and a run's triggers share values; one name for the enum.
+    "ENUM_NAME_OVERRIDES": {"TriggerTypeEnum": "flows.models.Flow.Trigger"},
 }
 
 # --- Security (effective when DEBUG is off) -----------------------------------------------

@@ -31,3 +31,13 @@ class RunViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, AdminViewSet)
     def replay(self, request, pk=None):
         run = flow_services.replay_run(self.get_object())
         return Response(RunSerializer(run).data, status=status.HTTP_202_ACCEPTED)
+
+    @extend_schema(
+        summary="Cancel a queued, running or waiting run (its wait is released)",
+        request=None,
+        responses={200: RunSerializer, **WITH_CONFLICT},
+    )
+    @action(detail=True, methods=["post"])
+    def cancel(self, request, pk=None):
+        run = flow_services.cancel_run(self.get_object())
+        return Response(RunSerializer(run).data)

@@ -10,12 +10,14 @@ from datetime import datetime, timedelta
 
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
+from django_q.models import Schedule
 
+from flows import services
 from flows.nodes.base import Context, NodeError, NodeType, Outcome, template_check
 
 UNITS = ("seconds", "minutes", "hours", "days")
 MAX_DELAY = timedelta(days=366)
-RESUME_TASK = "flows.tasks.resume_run"
+RESUME_TASK = services.RESUME_TASK
 
 
 def _number(ctx: Context, value, unit: str) -> float:
@@ -44,8 +46,6 @@ def _until(ctx: Context, config: dict) -> datetime:
 
 
 def execute(ctx: Context, config: dict) -> Outcome:
-    from django_q.models import Schedule
-
     until = _until(ctx, config)
     if until <= timezone.now():
         return Outcome(port="next", outputs={"until": until.isoformat(), "waited": False})

@@ -37,7 +37,7 @@ def execute(ctx: Context, config: dict) -> Outcome:
         raise NodeError(f"flows jump into each other more than {MAX_DEPTH} levels deep")
     flow = _target(ctx, config["flow"])
     run = ctx.run
-    trigger = run.trigger if run.trigger != FlowRun.Trigger.RESUME else FlowRun.Trigger.MANUAL
+    trigger = run.trigger
     child = services.start_run(
         flow,
         trigger=trigger,

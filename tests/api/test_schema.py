@@ -36,6 +36,7 @@ CONTRACT = {  # API.md: path -> methods
     "/api/runs/": {"get"},
     "/api/runs/{id}/": {"get"},
     "/api/runs/{id}/replay/": {"post"},
+    "/api/runs/{id}/cancel/": {"post"},
 }
 
 
@@ -60,7 +61,7 @@ def test_every_operation_documents_its_request_and_responses(schema):
             ok = [code for code in operation["responses"] if code.startswith("2")]
             assert ok, (path, method)
             if method in ("post", "put", "patch") and not path.endswith(
-                ("/activate/", "/deactivate/", "/replay/")
+                ("/activate/", "/deactivate/", "/replay/", "/cancel/")
             ):
                 assert "requestBody" in operation, (path, method)
 
