@@ -1,4 +1,6 @@
+from django import forms
 from django.contrib import admin, messages
+from django.contrib.auth.models import User
 from django.http import HttpRequest, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.urls import path, reverse
@@ -6,7 +8,7 @@ from django.views.decorators.http import require_POST
 
 from inbox import services
 from inbox.models import AgentProfile, Conversation, CSATResponse, Customer, Message, Ticket
-from studio.errors import ServiceError
+from studio.errors import InvalidInput, ServiceError
 
 
 class BotScopedAdmin(admin.ModelAdmin):
@@ -33,10 +35,13 @@ class TicketAdmin(BotScopedAdmin):
     list_filter = ["status", "priority", "bot", "category"]
     search_fields = ["subject", "conversation__customer__name", "conversation__customer__email"]
     list_select_related = ["bot", "assignee"]
+    # The assignee and the status belong to the services (assign, resolve): the page offers
+    # them as actions, never as editable fields.
     readonly_fields = [
         "bot",
         "conversation",
         "status",
+        "assignee",
         "resolved_by",
         "created_at",
         "assigned_at",
@@ -75,9 +80,44 @@ class TicketAdmin(BotScopedAdmin):
             return "—"
         return f"{response.rating}/{response.scale} {response.comment}".strip()
 
+    def has_change_permission(self, request, obj=None):
+        if obj is not None and obj.status == Ticket.Status.CLOSED:
+            return False  # a closed ticket is history: viewable, not editable
+        return super().has_change_permission(request, obj)
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        ticket = self.get_object(request, object_id)
+        if ticket is not None:
+            extra_context = {**(extra_context or {}), "assignable_agents": services.agents_of(ticket.bot)}
+        return super().change_view(request, object_id, form_url, extra_context)
+
     def get_urls(self):
         resolve = self.admin_site.admin_view(require_POST(self.resolve_view))
-        return [path("<int:pk>/resolve/", resolve, name="inbox_ticket_resolve"), *super().get_urls()]
+        assign = self.admin_site.admin_view(require_POST(self.assign_view))
+        return [
+            path("<int:pk>/resolve/", resolve, name="inbox_ticket_resolve"),
+            path("<int:pk>/assign/", assign, name="inbox_ticket_assign"),
+            *super().get_urls(),
+        ]
+
+    def assign_view(self, request: HttpRequest, pk: int):
+        ticket = get_object_or_404(self.get_queryset(request), pk=pk)
+        agent = (
+            User.objects.filter(pk=request.POST.get("agent") or 0).first()
+            if str(request.POST.get("agent", "")).isdecimal()
+            else None
+        )
+        try:
+            if agent is None:
+                raise InvalidInput("Choose an agent of this ticket's bot.")
+            services.assign_ticket(ticket, agent, by=request.user)
+        except ServiceError as exc:
+            self.message_user(request, exc.message, messages.ERROR)
+        else:
+            self.message_user(
+                request, f"Ticket {ticket.pk} assigned to {agent.get_username()}.", messages.SUCCESS
+            )
+        return HttpResponseRedirect(reverse("admin:inbox_ticket_change", args=[pk]))
 
     def resolve_view(self, request: HttpRequest, pk: int):
         ticket = get_object_or_404(self.get_queryset(request), pk=pk)
@@ -122,7 +162,72 @@ class CSATResponseAdmin(BotScopedAdmin):
         return False
 
 
+class AgentForm(forms.ModelForm):
+    """What create_agent / update_agent take; the user account is made by the service."""
+
+    username = forms.CharField(max_length=150)
+    password = forms.CharField(
+        widget=forms.PasswordInput, required=False, help_text="Leave empty to keep it."
+    )
+    name = forms.CharField(max_length=150, required=False)
+    email = forms.EmailField(required=False)
+    groups = forms.CharField(required=False, help_text="Skill groups, comma separated, e.g. billing, returns")
+
+    class Meta:
+        model = AgentProfile
+        fields = ["bots", "is_available"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.pk:
+            user = self.instance.user
+            self.fields["username"].disabled = True
+            self.initial.update(
+                username=user.get_username(),
+                name=user.get_full_name(),
+                email=user.email,
+                groups=", ".join(self.instance.skill_groups or []),
+            )
+        else:
+            self.fields["password"].required = True
+            self.fields["password"].help_text = ""
+
+    def clean(self):
+        data = super().clean()
+        data["groups"] = [g.strip() for g in (data.get("groups") or "").split(",") if g.strip()]
+        username = data.get("username")
+        if not self.instance.pk and username and User.objects.filter(username=username).exists():
+            self.add_error("username", f"The username {username!r} is taken.")
+        return data
+
+
 @admin.register(AgentProfile)
 class AgentProfileAdmin(admin.ModelAdmin):
+    """Agents are created and changed through the inbox services (account, role, profile)."""
+
+    form = AgentForm
     list_display = ["user", "is_available", "skill_groups"]
     filter_horizontal = ["bots"]
+    fields = ["username", "password", "name", "email", "bots", "groups", "is_available"]
+
+    def save_model(self, request, obj, form, change):
+        data = form.cleaned_data
+        values = {
+            "name": data["name"],
+            "email": data["email"],
+            "bots": data["bots"],
+            "groups": data["groups"],
+            "is_available": data["is_available"],
+        }
+        try:
+            if change:
+                user = services.update_agent(obj.user, password=data["password"], **values)
+            else:
+                user = services.create_agent(username=data["username"], password=data["password"], **values)
+        except ServiceError as exc:  # the form checked what it could; a race is shown, not raised
+            self.message_user(request, exc.message, messages.ERROR)
+            return
+        obj.pk, obj.user = user.agent_profile.pk, user
+
+    def save_related(self, request, form, formsets, change):
+        pass  # the service has set the bots

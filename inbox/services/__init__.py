@@ -1,6 +1,6 @@
 """The inbox's state changes. Admin actions, the console, the API and tasks all call these."""
 
-from inbox.services.agents import agents_available, create_agent, is_agent_of, update_agent
+from inbox.services.agents import agents_available, agents_of, create_agent, is_agent_of, update_agent
 from inbox.services.conversations import (
     end_conversation,
     post_bot_message,
@@ -20,6 +20,7 @@ from inbox.services.tickets import (
 
 __all__ = [
     "agents_available",
+    "agents_of",
     "assign_ticket",
     "close_ticket",
     "create_agent",

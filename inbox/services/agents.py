@@ -21,6 +21,13 @@ def is_agent_of(user, bot) -> bool:
     return AgentProfile.objects.filter(user=user, bots=bot).exists()
 
 
+def agents_of(bot) -> list[User]:
+    """The active users who answer for `bot`: whom one of its tickets may be assigned to."""
+    return list(
+        User.objects.filter(agent_profile__bots=bot, is_active=True).order_by("first_name", "username")
+    )
+
+
 def agents_available(bot, group: str = "") -> bool:
     agents = AgentProfile.objects.filter(bots=bot, is_available=True, user__is_active=True)
     if group:
