@@ -7,6 +7,7 @@ caused it, the task carries only ids, and a worker claims a run with a condition
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 from typing import Any
 
@@ -97,17 +98,33 @@ def start_manual_run(flow: Flow, context: dict[str, Any] | None = None) -> FlowR
 
 
 def start_conversation_flow(conversation) -> FlowRun | None:
-    """Start the bot's conversation flow (the first active one without keywords)."""
-    flow = (
-        Flow.objects.filter(
-            bot_id=conversation.bot_id, trigger_type=Flow.Trigger.CONVERSATION, is_active=True
-        )
-        .order_by("id")
-        .first()
-    )
+    """A chat started: the bot's first active conversation flow without keywords runs."""
+    flow = _conversation_flows(conversation).filter(trigger_keywords=[]).first()
     if flow is None:
         return None
     return start_run(flow, trigger=FlowRun.Trigger.CONVERSATION, conversation=conversation)
+
+
+def start_keyword_flow(conversation, text: str) -> FlowRun | None:
+    """A customer's message that no run waits for starts the first flow one of whose
+    keywords it contains (whole words, any case), while the bot holds the chat."""
+    if conversation.status == "agent":
+        return None
+    words = set(re.findall(r"\w+", text.casefold()))
+    for flow in _conversation_flows(conversation).exclude(trigger_keywords=[]):
+        if any(
+            set(re.findall(r"\w+", str(k).casefold())) <= words
+            for k in flow.trigger_keywords
+            if str(k).strip()
+        ):
+            return start_run(flow, trigger=FlowRun.Trigger.CONVERSATION, conversation=conversation)
+    return None
+
+
+def _conversation_flows(conversation):
+    return Flow.objects.filter(
+        bot_id=conversation.bot_id, trigger_type=Flow.Trigger.CONVERSATION, is_active=True
+    ).order_by("id")
 
 
 # --- Resuming waiting runs ----------------------------------------------------------------
@@ -171,7 +188,10 @@ def deliver_reply(conversation, message) -> list[int]:
     runs = FlowRun.objects.filter(
         conversation=conversation, status=FlowRun.Status.WAITING, waiting_for=FlowRun.Waiting.REPLY
     )
-    return _resume(runs, port="answered", vars_update={"last_reply": message.text})
+    resumed = _resume(runs, port="answered", vars_update={"last_reply": message.text})
+    if not resumed and (started := start_keyword_flow(conversation, message.text)) is not None:
+        return [started.pk]
+    return resumed
 
 
 def resume_after_delay(run_id: int) -> bool:

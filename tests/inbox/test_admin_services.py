@@ -32,7 +32,9 @@ def test_an_agent_cannot_set_an_assignee_outside_the_bots_agents_through_any_pag
 
     client.post(f"/admin/inbox/ticket/{ticket.pk}/change/", _change_form(ticket, assignee=other_agent.pk))
     page = client.post(f"/admin/inbox/ticket/{ticket.pk}/assign/", {"agent": other_agent.pk}, follow=True)
-    client.post(f"/api/tickets/{ticket.pk}/assign/", {"agent": other_agent.pk}, content_type="application/json")
+    client.post(
+        f"/api/tickets/{ticket.pk}/assign/", {"agent": other_agent.pk}, content_type="application/json"
+    )
     client.post(f"/inbox/tickets/{ticket.pk}/take/")
 
     assert b"not an agent of this ticket" in page.content
