@@ -1,6 +1,8 @@
 """A local HTTP receiver for benchmarks: answers 200 to every POST and counts what it saw.
 
 GET /stats -> {"requests": n, "distinct_keys": k, "duplicates": d}
+GET /arrivals -> {"<n>": [first arrival (epoch seconds), times seen]} for bodies {"n": <n>, ...}
+(bench.events: the time each event's call arrived, and whether any arrived twice).
 """
 
 from __future__ import annotations
@@ -8,11 +10,13 @@ from __future__ import annotations
 import json
 import sys
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 LOCK = threading.Lock()
 SEEN: dict[str, int] = {}
 COUNT = [0]
+ARRIVALS: dict[str, list] = {}
 
 
 class Handler(BaseHTTPRequestHandler):
@@ -34,14 +38,29 @@ class Handler(BaseHTTPRequestHandler):
 
     def do_POST(self) -> None:
         length = int(self.headers.get("Content-Length") or 0)
-        self.rfile.read(length)
+        body = self.rfile.read(length)
+        now = time.time()
+        n = None
+        if body.startswith(b'{"n"'):
+            try:
+                n = str(json.loads(body)["n"])
+            except (ValueError, KeyError, TypeError):
+                n = None
         key = self.headers.get("Idempotency-Key") or f"anon-{COUNT[0]}"
         with LOCK:
             COUNT[0] += 1
             SEEN[key] = SEEN.get(key, 0) + 1
+            if n is not None:
+                seen = ARRIVALS.setdefault(n, [now, 0])
+                seen[1] += 1
         self._reply(b'{"ok": true}')
 
     def do_GET(self) -> None:
+        if self.path.startswith("/arrivals"):
+            with LOCK:
+                body = json.dumps(ARRIVALS).encode()
+            self._reply(body)
+            return
         with LOCK:
             stats = {
                 "requests": COUNT[0],
@@ -53,6 +72,7 @@ class Handler(BaseHTTPRequestHandler):
     def do_DELETE(self) -> None:
         with LOCK:
             SEEN.clear()
+            ARRIVALS.clear()
             COUNT[0] = 0
         self._reply(b"{}")
 

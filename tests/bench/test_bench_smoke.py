@@ -43,6 +43,27 @@ def test_the_fanout_benchmark_runs_a_real_cluster():
     assert "'requests': 10, 'distinct_keys': 10, 'duplicates': 0" in out
 
 
+def test_the_events_benchmark_runs_web_and_cluster_end_to_end():
+    out = bench(
+        "bench.events",
+        "--backend",
+        "sqlite",
+        "--events",
+        "12",
+        "--concurrency",
+        "3",
+        "--warmup",
+        "2",
+        "--web-workers",
+        "1",
+        "--workers",
+        "1",
+    )
+    assert "executions/s" in out and "CPU ms per event" in out
+    # every event's flow called the receiver once: none lost, none twice
+    assert "calls: 12 of 12 events, lost 0, duplicates 0, emit errors 0" in out
+
+
 def test_the_engine_benchmark_runs():
     out = bench("bench.engine", "--runs", "3", "--backend", "sqlite")
     assert "run statuses: ['succeeded']" in out

@@ -1,0 +1,235 @@
+"""End to end: N events over HTTP at concurrency C, each running one flow that calls out.
+
+gunicorn serves the studio (as configured by gunicorn.conf.py unless --web-workers is given);
+a real `manage.py qcluster` drains the queue. C client threads (keep-alive connections) send
+`POST /api/events/{id}/emit/` with a token, N in all; the event starts one flow
+`start -> api_call`, which POSTs `{"n": <event number>}` to a local receiver. Prints
+accepted/s (emits answered 202 per second), executions/s (calls received / time from the
+first request to the last call), emit -> call p50/p95/p99 (request sent -> call received),
+CPU ms per event by process group (web, cluster, PostgreSQL; the receiver is left out, the
+client threads are shown apart), and the check: every event called once (0 lost, 0
+duplicates).
+
+    .venv/bin/python -m bench.events --backend pg-redis --events 2000 --concurrency 16
+    .venv/bin/python -m bench.events --backend pg        # ORM broker on PostgreSQL
+    .venv/bin/python -m bench.events --backend sqlite    # the embedded default
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import json
+import os
+import subprocess
+import sys
+import threading
+import time
+import urllib.request
+
+from bench.common import (
+    BACKENDS,
+    ROOT,
+    Cluster,
+    CpuMeter,
+    Gunicorn,
+    configure,
+    database_backend_pids,
+    machine,
+    percentiles,
+    session_pids,
+    wait_until,
+)
+
+EVENT_KEY = "bench-order-paid"
+
+
+def flow_definition(receiver: str) -> dict:
+    return {
+        "name": "bench events flow",
+        "trigger": {"type": "event", "event": EVENT_KEY},
+        "nodes": [
+            {"key": "start", "type": "start", "config": {}},
+            {
+                "key": "call",
+                "type": "api_call",
+                "config": {
+                    "method": "POST",
+                    "url": receiver,
+                    "body": {"n": "{{ event.n }}", "order": "{{ event.order }}"},
+                    "timeout_seconds": 5,
+                    "retries": 2,
+                },
+            },
+        ],
+        "edges": [{"source": "start", "port": "next", "target": "call"}],
+    }
+
+
+def setup(receiver: str) -> tuple[int, str]:
+    """A bot with one active custom event and one flow on it; an admin's API token."""
+    from django.contrib.auth import get_user_model
+    from rest_framework.authtoken.models import Token
+
+    from events import services as events
+    from flows import graph
+    from studio import services as studio
+
+    bot = studio.create_bot("bench events")
+    event = events.create_custom_event(bot, EVENT_KEY, "Order paid")
+    events.set_active(event, True)
+    graph.save_flow(bot=bot, data=flow_definition(receiver))
+    admin = get_user_model().objects.create_superuser(
+        f"bench-admin-{time.time_ns()}", password="x-bench-pw-1"
+    )
+    return event.pk, Token.objects.create(user=admin).key
+
+
+def get_json(url: str) -> dict:
+    with urllib.request.urlopen(url, timeout=10) as response:
+        return json.loads(response.read())
+
+
+def send(port: int, event_id: int, token: str, numbers: range, sent: dict, errors: list) -> None:
+    """One client: keep-alive connection, one emit after the other."""
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    headers = {"Authorization": f"Token {token}", "Content-Type": "application/json"}
+    path = f"/api/events/{event_id}/emit/"
+    for n in numbers:
+        body = json.dumps({"payload": {"n": n, "order": f"A-{n}"}})
+        sent[n] = time.time()
+        try:
+            conn.request("POST", path, body, headers)
+            response = conn.getresponse()
+            response.read()
+            if response.status != 202:
+                errors.append(f"{n}: {response.status}")
+        except (OSError, http.client.HTTPException) as exc:
+            errors.append(f"{n}: {exc!r}")
+            conn.close()
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    conn.close()
+
+
+def measure(args, env: dict, event_id: int, token: str, receiver: str) -> dict:
+    from django.db import connection
+    from django.db.models import Count
+
+    from flows.models import FlowRun
+
+    connection.close()  # the servers open their own connections; keep ours out of the way
+    cluster = Cluster(env, args.workers)
+    extra = ("--workers", str(args.web_workers)) if args.web_workers else ()
+    web = Gunicorn(env, None, *extra)
+    cpu = CpuMeter(
+        web=lambda: session_pids(web.proc.pid),
+        cluster=lambda: session_pids(cluster.proc.pid),
+        postgres=database_backend_pids,
+        clients=lambda: [os.getpid()],
+    )
+    sent: dict[int, float] = {}
+    errors: list[str] = []
+    try:
+        # Warm-up outside the measurement: each gunicorn worker and cluster worker loads its
+        # code and connects on its first requests.
+        warm = range(args.events, args.events + args.warmup)
+        send(web.port, event_id, token, warm, {}, errors)
+        if args.warmup:
+            wait_until(lambda: len(get_json(receiver + "/arrivals")) >= args.warmup, timeout=120)
+        urllib.request.urlopen(urllib.request.Request(receiver + "/", method="DELETE"), timeout=5).read()
+        cpu.start()
+        start = time.time()
+        per = -(-args.events // args.concurrency)
+        threads = [
+            threading.Thread(
+                target=send,
+                args=(web.port, event_id, token, range(i, min(i + per, args.events)), sent, errors),
+            )
+            for i in range(0, args.events, per)
+        ]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        accepted_end = time.time()
+
+        def arrived() -> bool:
+            return len(get_json(receiver + "/arrivals")) >= args.events - len(errors)
+
+        try:
+            wait_until(arrived, timeout=args.timeout, interval=0.1)
+        except TimeoutError:
+            pass  # reported as lost below
+        used = cpu.stop()
+    finally:
+        web.stop()
+        cluster.stop()
+    arrivals = {int(k): v for k, v in get_json(receiver + "/arrivals").items()}
+    stats = get_json(receiver + "/stats")
+    last_call = max((t for t, _ in arrivals.values()), default=accepted_end)
+    latencies = [(arrivals[n][0] - sent[n]) * 1000 for n in sent if n in arrivals]
+    statuses = dict(
+        FlowRun.objects.filter(occurrence__event_id=event_id).values_list("status").annotate(n=Count("id"))
+    )
+    return {
+        "accepted_per_s": (args.events - len(errors)) / (accepted_end - start),
+        "executions_per_s": len(arrivals) / (last_call - start),
+        "latency": percentiles(latencies),
+        "cpu": {k: v * 1000 / args.events for k, v in used.items()},
+        "lost": args.events - len(arrivals),
+        "duplicates": sum(c - 1 for _, c in arrivals.values()) + stats["duplicates"],
+        "errors": errors,
+        "statuses": statuses,
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--backend", choices=BACKENDS, default="pg-redis")
+    parser.add_argument("--events", type=int, default=2000)
+    parser.add_argument("--concurrency", type=int, default=16)
+    parser.add_argument("--workers", type=int, default=os.cpu_count() or 2, help="qcluster workers")
+    parser.add_argument("--web-workers", type=int, default=0, help="gunicorn workers (0: gunicorn.conf.py)")
+    parser.add_argument("--warmup", type=int, default=50, help="events sent before measuring")
+    parser.add_argument("--timeout", type=float, default=600, help="seconds to wait for the calls")
+    args = parser.parse_args()
+
+    receiver_proc = subprocess.Popen(
+        [sys.executable, "-m", "bench.receiver"], cwd=ROOT, stdout=subprocess.PIPE, text=True
+    )
+    receiver = f"http://127.0.0.1:{receiver_proc.stdout.readline().strip()}"
+    try:
+        env = configure(args.backend, f"events_{args.backend.replace('-', '_')}")
+        event_id, token = setup(receiver + "/crm")
+        print(
+            f"events on {args.backend}: {args.events} emits at concurrency {args.concurrency}, "
+            f"qcluster workers {args.workers}, gunicorn workers {args.web_workers or 'gunicorn.conf.py'}; "
+            f"{machine()}",
+            flush=True,
+        )
+        r = measure(args, env, event_id, token, receiver)
+        lat, cpu = r["latency"], r["cpu"]
+        print(f"accepted/s {r['accepted_per_s']:.1f}  executions/s {r['executions_per_s']:.1f}")
+        print(f"emit -> call ms p50 {lat['p50']:.0f}  p95 {lat['p95']:.0f}  p99 {lat['p99']:.0f}")
+        total = cpu["web"] + cpu["cluster"] + cpu["postgres"]
+        print(
+            f"CPU ms per event: web {cpu['web']:.2f} + cluster {cpu['cluster']:.2f} + "
+            f"postgres {cpu['postgres']:.2f} = {total:.2f}  (clients {cpu['clients']:.2f})"
+        )
+        print(
+            f"calls: {args.events - r['lost']} of {args.events} events, lost {r['lost']}, "
+            f"duplicates {r['duplicates']}, emit errors {len(r['errors'])}; runs {r['statuses']}"
+        )
+        if r["errors"]:
+            print("first errors:", r["errors"][:5])
+        print(f"load average after: {' '.join(f'{x:.1f}' for x in os.getloadavg())}")
+        if r["lost"] or r["duplicates"] or r["errors"]:
+            sys.exit(1)
+    finally:
+        receiver_proc.terminate()
+
+
+if __name__ == "__main__":
+    main()
