@@ -138,12 +138,16 @@ class Cluster:
 
 
 def _cpu_of(pid: int) -> float:
-    """utime + stime of a process, in seconds (0 when it is gone)."""
+    """CPU seconds of a process and of its children that have ended (0 when it is gone).
+
+    The children's share counts the processes a group loses during a measurement: django-q2
+    recycles a worker after `recycle` tasks, and a worker's CPU would vanish with it; once
+    its parent (the sentinel, also in the group) reaps it, it shows in cutime + cstime."""
     try:
         fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     except OSError:
         return 0.0
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return sum(int(f) for f in fields[11:15]) / os.sysconf("SC_CLK_TCK")
 
 
 def session_pids(sid: int) -> list[int]:

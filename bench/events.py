@@ -21,6 +21,7 @@ import argparse
 import http.client
 import json
 import os
+import signal
 import subprocess
 import sys
 import threading
@@ -111,6 +112,105 @@ def send(port: int, event_id: int, token: str, numbers: range, sent: dict, error
     conn.close()
 
 
+class Profiler:
+    """py-spy sampling a process and its children (gunicorn or qcluster) into collapsed stacks."""
+
+    def __init__(self, name: str, pid: int, directory: str, rate: int) -> None:
+        self.path = os.path.join(directory, f"{name}.txt")
+        self.proc = subprocess.Popen(
+            [
+                str(ROOT / ".venv" / "bin" / "py-spy")
+                if (ROOT / ".venv" / "bin" / "py-spy").exists()
+                else os.path.join(os.path.dirname(sys.executable), "py-spy"),
+                "record",
+                "--subprocesses",
+                "--nonblocking",
+                "--rate",
+                str(rate),
+                "--format",
+                "raw",
+                "--output",
+                self.path,
+                "--pid",
+                str(pid),
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+
+    def stop(self) -> None:
+        self.proc.send_signal(signal.SIGINT)  # py-spy writes its file on SIGINT
+        try:
+            self.proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+
+
+def top_of_profile(path: str, n: int = 15) -> str:
+    """The functions holding most samples: own (self) and with what they call (total),
+    as a share of the busy samples (idle waits for work - accept, BLPOP, poll - left out)."""
+    own: dict[str, int] = {}
+    total: dict[str, int] = {}
+    busy = 0
+    idle = ("select (selectors.py", "wait (threading.py", "sleep (", "accept (", "_blpop", "poll (")
+    for line in open(path, errors="replace"):
+        stack, _, count = line.rstrip().rpartition(" ")
+        if not count.isdigit():
+            continue
+        frames = [f for f in stack.split(";") if not f.startswith("process ")]
+        if not frames or any(frames[-1].startswith(i) or i in frames[-1] for i in idle):
+            continue
+        busy += int(count)
+        own[frames[-1]] = own.get(frames[-1], 0) + int(count)
+        for frame in set(frames):
+            total[frame] = total.get(frame, 0) + int(count)
+    if not busy:
+        return "  (no busy samples)"
+    lines = [f"  busy samples: {busy}", "  own %  function"]
+    for frame, count in sorted(own.items(), key=lambda kv: -kv[1])[:n]:
+        lines.append(f"  {count * 100 / busy:5.1f}  {frame}")
+    lines.append("  total %  function (ours and the libraries' entry points)")
+    shown = [
+        (f, c)
+        for f, c in sorted(total.items(), key=lambda kv: -kv[1])
+        if any(
+            app in f
+            for app in (
+                "flows/",
+                "events/",
+                "api/",
+                "studio/",
+                "inbox/",
+                "django_q/",
+                "rest_framework/",
+                "psycopg/",
+                "httpx/",
+                "django/",
+            )
+        )
+    ]
+    for frame, count in shown[: n * 2]:
+        lines.append(f"  {count * 100 / busy:5.1f}  {frame}")
+    return "\n".join(lines)
+
+
+def pg_counters() -> dict[str, int]:
+    """This database's commits and row writes (pg_stat_database; empty on SQLite)."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        return {}
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_stat_clear_snapshot()")
+        cursor.execute(
+            "SELECT xact_commit, xact_rollback, tup_inserted, tup_updated, tup_deleted, tup_fetched "
+            "FROM pg_stat_database WHERE datname = current_database()"
+        )
+        row = cursor.fetchone()
+    connection.close()
+    return dict(zip(("commits", "rollbacks", "inserted", "updated", "deleted", "fetched"), row))
+
+
 def measure(args, env: dict, event_id: int, token: str, receiver: str) -> dict:
     from django.db import connection
     from django.db.models import Count
@@ -137,6 +237,15 @@ def measure(args, env: dict, event_id: int, token: str, receiver: str) -> dict:
         if args.warmup:
             wait_until(lambda: len(get_json(receiver + "/arrivals")) >= args.warmup, timeout=120)
         urllib.request.urlopen(urllib.request.Request(receiver + "/", method="DELETE"), timeout=5).read()
+        profilers = []
+        if args.profile:
+            os.makedirs(args.profile, exist_ok=True)
+            profilers = [
+                Profiler("web", web.proc.pid, args.profile, args.profile_rate),
+                Profiler("cluster", cluster.proc.pid, args.profile, args.profile_rate),
+            ]
+            time.sleep(1)
+        counters = pg_counters()
         cpu.start()
         start = time.time()
         per = -(-args.events // args.concurrency)
@@ -161,6 +270,11 @@ def measure(args, env: dict, event_id: int, token: str, receiver: str) -> dict:
         except TimeoutError:
             pass  # reported as lost below
         used = cpu.stop()
+        for profiler in profilers:
+            profiler.stop()
+        time.sleep(1.5)  # pg_stat_database is updated by the backends about once a second
+        after = pg_counters()
+        pg = {k: (after[k] - counters[k]) / args.events for k in after}
     finally:
         web.stop()
         cluster.stop()
@@ -180,6 +294,7 @@ def measure(args, env: dict, event_id: int, token: str, receiver: str) -> dict:
         "duplicates": sum(c - 1 for _, c in arrivals.values()) + stats["duplicates"],
         "errors": errors,
         "statuses": statuses,
+        "pg": pg,
     }
 
 
@@ -194,6 +309,8 @@ def main() -> None:
     parser.add_argument("--web-workers", type=int, default=0, help="gunicorn workers (0: gunicorn.conf.py)")
     parser.add_argument("--warmup", type=int, default=50, help="events sent before measuring")
     parser.add_argument("--timeout", type=float, default=600, help="seconds to wait for the calls")
+    parser.add_argument("--profile", default="", help="directory: py-spy the web and cluster groups")
+    parser.add_argument("--profile-rate", type=int, default=50, help="py-spy samples per second")
     args = parser.parse_args()
 
     receiver_proc = subprocess.Popen(
@@ -222,8 +339,16 @@ def main() -> None:
             f"calls: {args.events - r['lost']} of {args.events} events, lost {r['lost']}, "
             f"duplicates {r['duplicates']}, emit errors {len(r['errors'])}; runs {r['statuses']}"
         )
+        if r["pg"]:
+            print("PostgreSQL per event: " + ", ".join(f"{k} {v:.2f}" for k, v in r["pg"].items()))
         if r["errors"]:
             print("first errors:", r["errors"][:5])
+        if args.profile:
+            for name in ("web", "cluster"):
+                path = os.path.join(args.profile, f"{name}.txt")
+                if os.path.exists(path):
+                    print(f"profile of {name} (py-spy, {path}):")
+                    print(top_of_profile(path))
         print(f"load average after: {' '.join(f'{x:.1f}' for x in os.getloadavg())}")
         if r["lost"] or r["duplicates"] or r["errors"]:
             sys.exit(1)

@@ -69,11 +69,17 @@ def emit(bot, key: str, payload: dict[str, Any], *, dedupe_key: str | None = Non
     a second emission for the same cause returns the first occurrence and starts nothing.
     """
     # (bot, key) is unique: order_by() keeps the lookup from sorting by Meta.ordering, which
-    # joined Bot. No savepoint: an error here propagates and rolls the caller's work back
-    # with it (a savepoint is two more round trips on every ticket close).
+    # joined Bot.
     event = next(iter(Event.objects.filter(bot=bot, key=key).order_by()[:1]), None)
     if event is None:
         return None
+    return emit_event(event, payload, dedupe_key=dedupe_key)
+
+
+def emit_event(event: Event, payload: dict[str, Any], *, dedupe_key: str | None = None):
+    """emit() for an Event row the caller holds already (the API's emit endpoint found it)."""
+    # No savepoint: an error here propagates and rolls the caller's work back with it (a
+    # savepoint is two more round trips on every ticket close).
     with transaction.atomic(savepoint=False):
         if dedupe_key is not None:
             existing = next(
@@ -83,7 +89,12 @@ def emit(bot, key: str, payload: dict[str, Any], *, dedupe_key: str | None = Non
                 return existing
         status = EventOccurrence.Status.DISPATCHED if event.is_active else EventOccurrence.Status.SKIPPED
         occurrence = EventOccurrence.objects.create(
-            event=event, bot=bot, key=key, payload=payload, status=status, dedupe_key=dedupe_key
+            event=event,
+            bot_id=event.bot_id,
+            key=event.key,
+            payload=payload,
+            status=status,
+            dedupe_key=dedupe_key,
         )
         if event.is_active:
             flow_services.start_event_flows(occurrence)

@@ -1,7 +1,9 @@
 """The one way work is handed to django-q2.
 
 async_task knows nothing of transactions. Enqueuing inside a transaction that later rolls
-back would wake a worker for rows that never existed, so every enqueue waits for commit.
+back would wake a worker for rows that never existed, so every enqueue waits for commit -
+except on the ORM broker in the same database, where the task is a row: written in the
+caller's transaction, it commits or rolls back with the rows it names (one commit less).
 Tasks take primary keys only: arguments are pickled and delivered at least once.
 """
 
@@ -32,4 +34,12 @@ def enqueue(func: str, *ids: int) -> None:
 
 
 def enqueue_on_commit(func: str, *ids: int) -> None:
-    transaction.on_commit(lambda: enqueue(func, *ids))
+    if _queue_is_in_database() and transaction.get_connection(Conf.ORM).in_atomic_block:
+        enqueue(func, *ids)
+    else:
+        transaction.on_commit(lambda: enqueue(func, *ids))
+
+
+def _queue_is_in_database() -> bool:
+    """The ORM broker, not in sync mode (which runs the task at once: it must wait for commit)."""
+    return bool(Conf.ORM) and not Conf.SYNC and not Conf.REDIS

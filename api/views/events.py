@@ -68,9 +68,16 @@ class EventViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, AdminViewSe
     def emit(self, request, pk=None):
         event = self.get_object()
         data = self._valid(EmitSerializer, request)
-        occurrence = events.emit(event.bot, event.key, data["payload"])
-        runs = sorted(occurrence.runs.values_list("pk", flat=True))
+        occurrence = events.emit_event(event, data["payload"])
+        runs = list(occurrence.runs.order_by("pk").values_list("pk", flat=True))
         return Response({"occurrence": occurrence.pk, "runs": runs}, status=status.HTTP_202_ACCEPTED)
+
+    def filter_queryset(self, queryset):
+        # emit finds its event by pk alone: building the list's filter set from the query
+        # string for it was per-request work with no effect on the answer.
+        if self.action == "emit":
+            return queryset
+        return super().filter_queryset(queryset)
 
     def _valid(self, serializer_class, request) -> dict:
         serializer = serializer_class(data=request.data, context=self.get_serializer_context())
