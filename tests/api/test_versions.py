@@ -214,3 +214,17 @@ def test_runs_filter_by_version(admin_api, bot, django_capture_on_commit_callbac
     assert [r["id"] for r in admin_api.get("/api/runs/?version=1").json()["results"]] == [first]
     assert [r["id"] for r in admin_api.get("/api/runs/?version=2").json()["results"]] == [second]
     assert admin_api.get("/api/runs/?version=x").status_code == 400
+
+
+def test_diff_against_the_draft(admin_api, bot):
+    flow = create(admin_api, bot)
+    draft = {"trigger": {"type": "manual"}, "nodes": [START], "edges": []}
+    admin_api.put(f"/api/flows/{flow['id']}/draft/", draft, format="json")
+    diff = admin_api.get(f"/api/flows/{flow['id']}/versions/1/diff/?against=draft").json()
+    assert diff["trigger"] == {
+        "before": {"type": "event", "event": "ticket-closed"},
+        "after": {"type": "manual"},
+    }
+    assert [n["key"] for n in diff["nodes"]["removed"]] == ["done"]
+    assert diff["edges"]["removed"] == [{"source": "start", "port": "next", "target": "done"}]
+    assert admin_api.get(f"/api/flows/{flow['id']}/versions/1/diff/?against=5").status_code == 404
