@@ -42,7 +42,7 @@ def dashboard(user=None, *, now: datetime | None = None) -> Dashboard:
 
     tickets = visible(Ticket.objects)
     ratings = visible(CSATResponse.objects).filter(submitted_at__gte=now - CSAT_WINDOW)
-    runs = visible(FlowRun.objects)
+    runs = visible(FlowRun.objects).exclude(trigger=FlowRun.Trigger.TEST)  # the builder's tries do not count
 
     ticket_counts = tickets.aggregate(
         open=Count("pk", filter=Q(status__in=Ticket.RESOLVABLE)),
