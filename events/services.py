@@ -99,8 +99,8 @@ def emit_event(event: Event, payload: dict[str, Any], *, dedupe_key: str | None 
             status=status,
             dedupe_key=dedupe_key,
         )
-        if event.is_active:
-            flow_services.start_event_flows(occurrence)
+        # The ids of the runs it started, for the caller's answer (the API's emit).
+        occurrence.run_ids = flow_services.start_event_flows(occurrence) if event.is_active else []
     return occurrence
 
 

@@ -42,12 +42,13 @@ def requeue_after_seconds() -> int:
 # --- Starting runs ------------------------------------------------------------------------
 
 
-def start_event_flows(occurrence) -> int:
+def start_event_flows(occurrence) -> list[int]:
     """Create one queued run per active flow triggered by the occurrence's event.
 
-    Runs are created in bulk in the caller's transaction; one dispatch task, enqueued on
-    commit, fans them out to workers, so the request path costs the same whatever the
-    number of flows. Returns the number of flows started.
+    Runs are created in bulk in the caller's transaction; one task, enqueued on commit,
+    starts them, so the request path costs the same whatever the number of flows: the run
+    itself when there is one, else a dispatch task that fans them out to workers. Returns
+    the ids of the runs created.
     """
     flows = (
         Flow.objects.filter(
@@ -72,10 +73,19 @@ def start_event_flows(occurrence) -> int:
         for flow_id, version_id in flows
     ]
     if not runs:
-        return 0
-    FlowRun.objects.bulk_create(runs, ignore_conflicts=True)
-    enqueue_on_commit(DISPATCH_TASK, occurrence.pk)
-    return len(runs)
+        return []
+    # The occurrence is new (emit wrote it just now), so no (occurrence, flow) run can exist
+    # yet: no ON CONFLICT, and the INSERT returns the ids (PostgreSQL, SQLite >= 3.35). The
+    # unique constraint still refuses a second run of a flow for one occurrence.
+    FlowRun.objects.bulk_create(runs)
+    ids = [run.pk for run in runs]
+    if None in ids:  # a database that cannot return them
+        ids = list(FlowRun.objects.filter(occurrence=occurrence).order_by("pk").values_list("pk", flat=True))
+    if len(ids) == 1:
+        enqueue_on_commit(EXECUTE_TASK, ids[0])  # one hop, and no dispatch lookup
+    else:
+        enqueue_on_commit(DISPATCH_TASK, occurrence.pk)
+    return ids
 
 
 def _event_links(payload: dict[str, Any]) -> dict[str, Any]:

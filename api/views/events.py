@@ -69,7 +69,10 @@ class EventViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, AdminViewSe
         event = self.get_object()
         data = self._valid(EmitSerializer, request)
         occurrence = events.emit_event(event, data["payload"])
-        runs = list(occurrence.runs.order_by("pk").values_list("pk", flat=True))
+        runs = getattr(occurrence, "run_ids", None)  # set when this call started them
+        if runs is None:
+            runs = occurrence.runs.order_by("pk").values_list("pk", flat=True)
+        runs = sorted(runs)
         return Response({"occurrence": occurrence.pk, "runs": runs}, status=status.HTTP_202_ACCEPTED)
 
     def filter_queryset(self, queryset):

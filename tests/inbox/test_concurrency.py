@@ -50,7 +50,8 @@ def test_two_concurrent_resolves_close_once_and_hand_off_once(bot, agent):
     assert Ticket.objects.get(pk=ticket.pk).status == "closed"
     assert EventOccurrence.objects.filter(key="ticket-closed").count() == 1
     assert FlowRun.objects.filter(flow=flow).count() == 1
-    assert Task.objects.filter(func="flows.tasks.dispatch_occurrence").count() == 1
+    # one hand-off: the close's one run is enqueued itself (a dispatch task fans out several)
+    assert Task.objects.filter(func__startswith="flows.tasks.").count() == 1
     assert FlowRun.objects.get(flow=flow).status == "succeeded"
 
 
