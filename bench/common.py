@@ -106,6 +106,7 @@ class Cluster:
 
     def __init__(self, env: dict[str, str], workers: int) -> None:
         self.log = ROOT / "var" / "bench" / f"qcluster-{os.getpid()}.log"
+        self.log.parent.mkdir(parents=True, exist_ok=True)
         self.proc = subprocess.Popen(
             [sys.executable, "manage.py", "qcluster"],
             cwd=ROOT,
