@@ -1,0 +1,99 @@
+"""In-process: the SQL statements and the CPU of one emit request and of one run's task.
+
+The emit goes through Django's test client (the whole handler stack, no HTTP server); the
+run's task is called as a worker would call it, against a local receiver. Prints each
+statement of one emit and one task, then CPU ms per request and per task over N of each;
+with --profile, cProfile (CPU time) of both, sorted by cumulative time.
+
+    .venv/bin/python -m bench.hotpath --backend pg --events 300 [--profile]
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import pstats
+import subprocess
+import sys
+import time
+
+from bench.common import BACKENDS, ROOT, configure, machine
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--backend", choices=BACKENDS, default="pg")
+    parser.add_argument("--events", type=int, default=300)
+    parser.add_argument("--profile", action="store_true")
+    args = parser.parse_args()
+    receiver_proc = subprocess.Popen(
+        [sys.executable, "-m", "bench.receiver"], cwd=ROOT, stdout=subprocess.PIPE, text=True
+    )
+    receiver = f"http://127.0.0.1:{receiver_proc.stdout.readline().strip()}"
+    try:
+        configure(args.backend, f"hotpath_{args.backend.replace('-', '_')}", ALLOWED_HOSTS="testserver")
+        from django.db import connection
+        from django.test.utils import CaptureQueriesContext
+        from rest_framework.test import APIClient
+
+        from bench.events import setup
+        from flows import tasks
+        from flows.models import FlowRun
+
+        event_id, token = setup(receiver + "/crm")
+        client = APIClient()
+        client.credentials(HTTP_AUTHORIZATION=f"Token {token}")
+        print(f"hot path on {args.backend}; {machine()}")
+
+        def emit(n: int) -> list[int]:
+            response = client.post(
+                f"/api/events/{event_id}/emit/", {"payload": {"n": n, "order": f"A-{n}"}}, format="json"
+            )
+            assert response.status_code == 202, response.content
+            return response.json()["runs"]
+
+        def run(run_id: int) -> None:
+            tasks.execute_run(run_id)
+
+        for n in range(20):  # warm-up: imports, graph cache, connections
+            for run_id in emit(n):
+                run(run_id)
+        with CaptureQueriesContext(connection) as emitted:
+            runs = emit(10**6)
+        with CaptureQueriesContext(connection) as ran:
+            run(runs[0])
+        for name, ctx in (("emit request", emitted), ("run task", ran)):
+            print(f"{name}: {len(ctx.captured_queries)} statements")
+            for query in ctx.captured_queries:
+                print("   ", query["sql"][:110])
+
+        profile = cProfile.Profile(time.process_time) if args.profile else None
+        cpu = time.process_time()
+        if profile:
+            profile.enable()
+        run_ids = [run_id for n in range(args.events) for run_id in emit(100 + n)]
+        if profile:
+            profile.disable()
+        print(f"emit request: {(time.process_time() - cpu) * 1000 / args.events:.2f} ms CPU")
+        if profile:
+            pstats.Stats(profile).sort_stats("cumulative").print_stats(40)
+            profile = cProfile.Profile(time.process_time)
+            profile.enable()
+        cpu = time.process_time()
+        for run_id in run_ids:
+            run(run_id)
+        if profile:
+            profile.disable()
+        print(f"run task: {(time.process_time() - cpu) * 1000 / len(run_ids):.2f} ms CPU")
+        if profile:
+            pstats.Stats(profile).sort_stats("cumulative").print_stats(40)
+        statuses = set(FlowRun.objects.filter(pk__in=run_ids).values_list("status", flat=True))
+        print("run statuses:", sorted(statuses))
+    finally:
+        receiver_proc.terminate()
+
+
+if __name__ == "__main__":
+    main()
