@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flows import engine, services
 from flows.models import FlowRun
-from studio.queue import enqueue
+from studio.queue import enqueue_each
 
 
 def dispatch_occurrence(occurrence_id: int) -> int:
@@ -19,8 +19,7 @@ def dispatch_occurrence(occurrence_id: int) -> int:
         .order_by("pk")
         .values_list("pk", flat=True)
     )
-    for run_id in run_ids[1:]:
-        enqueue(services.EXECUTE_TASK, run_id)
+    enqueue_each(services.EXECUTE_TASK, run_ids[1:])
     if run_ids:
         execute_run(run_ids[0])
     return len(run_ids)

@@ -33,6 +33,18 @@ def enqueue(func: str, *ids: int) -> None:
     async_task(func, *ids, broker=broker())
 
 
+def enqueue_each(func: str, ids: list[int]) -> None:
+    """One task per id, now. On the ORM broker their rows go in one transaction (one commit,
+    and django-q2 does not reset the connection's health check before each of them)."""
+    if _queue_is_in_database() and ids:
+        with transaction.atomic(using=Conf.ORM):
+            for task_id in ids:
+                enqueue(func, task_id)
+        return
+    for task_id in ids:
+        enqueue(func, task_id)
+
+
 def enqueue_on_commit(func: str, *ids: int) -> None:
     if _queue_is_in_database() and transaction.get_connection(Conf.ORM).in_atomic_block:
         enqueue(func, *ids)
