@@ -36,9 +36,10 @@
     var m = /^node '([^']+)': (.*)$/.exec(text);
     if (!m) return { node: null, field: section === "trigger" ? "trigger" : null, message: text };
     var rest = m[2], field = null;
-    var f = /^config\.([A-Za-z_][A-Za-z0-9_]*)/.exec(rest) || /'([A-Za-z_][A-Za-z0-9_]*)' is a required property/.exec(rest);
+    rest = rest.replace(/^config\.config: /, "config: ");
+    var f = /'([A-Za-z_][A-Za-z0-9_]*)' is a required property/.exec(rest) || /^config\.([A-Za-z_][A-Za-z0-9_]*)/.exec(rest);
     if (f) field = f[1];
-    return { node: m[1], field: field, message: rest.replace(/^config(\.[A-Za-z_0-9]+)?: /, "") };
+    return { node: m[1], field: field, message: rest.replace(/^config(\.[A-Za-z_0-9.]+)?: /, "") };
   }
   function problemsFrom(data) {
     if (!data) return [];
@@ -149,9 +150,9 @@
       types.forEach(function (t) {
         var item = el("button", { type: "button", "class": "fb-palette-item fb-family-" + family,
                                    draggable: "true", "data-type": t.name,
-                                   "aria-label": "Add " + t.label + ": " + t.description });
+                                   "aria-label": "Add " + t.label, "aria-describedby": "fb-palette-desc-" + t.name });
         item.appendChild(el("span", { "class": "fb-palette-label" }, t.label));
-        item.appendChild(el("span", { "class": "fb-palette-desc" }, t.description));
+        item.appendChild(el("span", { "class": "fb-palette-desc", id: "fb-palette-desc-" + t.name }, t.description));
         item.addEventListener("dragstart", function (event) {
           event.dataTransfer.setData("application/x-flow-node-type", t.name);
           event.dataTransfer.setData("text/plain", t.name);

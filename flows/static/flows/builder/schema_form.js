@@ -30,10 +30,12 @@
     "jump_to_flow.flow": "The other flow's name or id.",
     "end.status": "How the run ends.",
   };
+  var LABELS = { url: "URL", save_as: "Save as", timeout_seconds: "Timeout (seconds)", to: "To" };
   var LONG_TEXT = ["text", "expression", "body", "message", "value", "until"];
   var NOT_TEMPLATES = ["save_as", "name", "method", "operation", "status", "sign"];
 
   function humanize(name) {
+    if (LABELS[name]) return LABELS[name];
     var text = name.replace(/_/g, " ");
     return text.charAt(0).toUpperCase() + text.slice(1);
   }
@@ -142,10 +144,9 @@
       var isRequired = required.indexOf(name) >= 0;
       var row = el("div", { "class": "fb-field fb-field-" + kind, "data-field": name });
       var label = el("label", { "for": id }, prop.title || humanize(name));
-      if (isRequired) {
-        label.appendChild(el("span", { "class": "fb-required", "aria-hidden": "true" }, " *"));
-      }
       row.appendChild(label);
+      // Outside the label, so the field's accessible name stays its label; `required` says it.
+      if (isRequired) row.appendChild(el("span", { "class": "fb-required", "aria-hidden": "true", title: "required" }, "*"));
       var value = config[name];
       var control;
       if (kind === "enum") {
