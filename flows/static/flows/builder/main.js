@@ -514,7 +514,9 @@
         if (kept && kept.draft && JSON.stringify(kept.draft) !== server) { draft = Object.assign({}, draft, kept.draft); restored = true; }
       } catch (e) { /* a broken copy is ignored */ }
       state.trigger = draft.trigger || { type: "manual" };
+      performance.mark("flow-builder-draw-start");
       var laidOut = canvas.load(draft);
+      performance.measure("flow-builder-draw", "flow-builder-draw-start");
       renderTrigger();
       showNode(null);
       showProblems(problemsFrom(draft.problems ? draft : null));
@@ -528,6 +530,7 @@
         changed();
       }
       root.dataset.ready = "true";
+      performance.mark("flow-builder-ready");
     });
   }
 
