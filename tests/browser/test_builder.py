@@ -79,6 +79,23 @@ def build_billing_flow(page, receiver_url):
     connect(page, "start", 1, "condition_1")
     connect(page, "condition_1", 1, "api_call_1")
     expect(page.locator("#fb-canvas .connection")).to_have_count(2)
+    # One edge per port: a second edge drawn from `next` replaces the first.
+    drop(page, "end", 300, 380)
+    connect(page, "start", 1, "end_1")
+    expect(page.locator("#fb-canvas .connection")).to_have_count(2)
+    expect(
+        page.locator("#fb-canvas .connection.node_out_" + node(page, "start").get_attribute("id"))
+    ).to_have_count(1)
+    connect(page, "start", 1, "condition_1")
+    # An edge is removed with a click and the Delete key, a node with Delete.
+    connect(page, "condition_1", 2, "end_1")
+    expect(page.locator("#fb-canvas .connection")).to_have_count(3)
+    page.locator("#fb-canvas .connection.output_2 .main-path").click()
+    page.keyboard.press("Delete")
+    expect(page.locator("#fb-canvas .connection")).to_have_count(2)
+    node(page, "end_1").click()
+    page.keyboard.press("Delete")
+    expect(node(page, "end_1")).to_have_count(0)
 
     # The condition's settings: a labelled, required expression field.
     node(page, "condition_1").click()

@@ -31,8 +31,13 @@
     editor.reroute = false;
     editor.zoom_min = 0.2;
     editor.zoom_max = 2;
-    editor.key = function (event) { self._key(event); };  // before start(): start() binds it
+    // Drawflow listens for Delete on its container, which has no focus after a click on an
+    // edge; the document's listener below covers nodes (focused) and edges (body focused).
+    editor.key = function () {};  // before start(): start() binds it
     editor.start();
+    document.addEventListener("keydown", function (event) {
+      if (event.target === document.body || container.contains(event.target)) self._key(event);
+    });
     container.removeAttribute("tabindex");  // the nodes take the focus, not the whole canvas
 
     editor.on("nodeSelected", function (id) { self._selected(id); });
@@ -74,7 +79,8 @@
     if (target.closest("input, textarea, select, [contenteditable]")) return;
     var editor = this.editor;
     if (event.key === "Delete" || event.key === "Backspace") {
-      var nodeEl = target.closest(".drawflow-node") || editor.node_selected;
+      // A clicked edge wins: clicking it keeps the focus where it was (maybe on a node).
+      var nodeEl = editor.connection_selected ? null : target.closest(".drawflow-node") || editor.node_selected;
       if (nodeEl) {
         event.preventDefault();
         var next = this._neighbour(nodeEl);
