@@ -31,6 +31,7 @@ def _builder_config(flow: Flow) -> dict:
             "publish": f"{api}publish/",
             "versions": f"{api}versions/",
             "test": f"{api}test/",
+            "sample_event": f"{api}sample-event/",
             "stats": f"{api}stats/?days=14",
             "node_types": "/api/node-types/?page_size=1000",
             "events": f"/api/events/?bot={flow.bot_id}&page_size=1000",

@@ -17,7 +17,7 @@
   var state = {
     types: [], typesByName: {}, events: [], trigger: { type: "manual" }, problems: [],
     draftApi: true, selected: null, changeCount: 0, savedCount: 0, saving: null, timer: null,
-    run: null, poll: null, payloadExamples: {},
+    run: null, poll: null, payloadExamples: {}, dryRunPorts: {},
   };
   var canvas = null;
 
@@ -239,6 +239,7 @@
       nodeType: type, config: node.data.config, problems: nodeProblems(key), variables: variablesFor(key),
       onChange: function (config) { canvas.setConfig(state.selected, config); },
     });
+    if (EFFECTS.indexOf(node.data.type) >= 0 && type.ports.length > 1) box.appendChild(dryRunPortField(key, type));
     var step = state.run && (state.run.steps || []).filter(function (s) { return s.node === key; });
     if (step && step.length) box.appendChild(stepDetails(step[step.length - 1]));
     var remove = el("button", { type: "button", "class": "fb-danger", id: "fb-node-delete" }, "Delete node");
@@ -249,6 +250,29 @@
       announce("Node removed.");
     });
     box.appendChild(remove);
+  }
+
+  // Nodes that act outside the run: a dry run skips them and leaves by their success port,
+  // or by the port picked here (kept in this page, sent with each test run).
+  var EFFECTS = ["api_call", "send_message", "send_email", "database", "raise_ticket", "delay", "question",
+                 "jump_to_flow", "send_event"];
+  function dryRunPortField(key, type) {
+    var row = el("div", { "class": "fb-field" });
+    row.appendChild(el("label", { "for": "fb-dry-port" }, "In dry runs, leave by"));
+    var select = el("select", { id: "fb-dry-port", "aria-describedby": "fb-dry-port-help" });
+    select.appendChild(el("option", { value: "" }, "its success port"));
+    type.ports.forEach(function (p) {
+      var o = el("option", { value: p }, p);
+      if (state.dryRunPorts[key] === p) o.selected = true;
+      select.appendChild(o);
+    });
+    select.addEventListener("change", function () {
+      if (select.value) state.dryRunPorts[state.selected] = select.value;
+      else delete state.dryRunPorts[state.selected];
+    });
+    row.appendChild(select);
+    row.appendChild(el("div", { "class": "help", id: "fb-dry-port-help" }, "To try the other branches without the effect happening."));
+    return row;
   }
 
   function stepDetails(step) {
@@ -311,7 +335,7 @@
     });
     $("fb-trigger-event").addEventListener("change", function () {
       state.trigger = { type: "event", event: $("fb-trigger-event").value };
-      renderTrigger(); fillPayload(false); changed();
+      renderTrigger(); changed(); fillPayload("auto");
     });
     $("fb-trigger-keywords").addEventListener("input", function () {
       state.trigger = { type: "conversation", keywords: $("fb-trigger-keywords").value.split(",").map(function (s) {
@@ -334,9 +358,26 @@
       return items && items.length ? items[0].payload : null;
     });
   }
-  function fillPayload(fromOccurrence) {
+  /* mode: "auto" (the server's pick), "example" or "occurrence". */
+  function fillPayload(mode) {
+    var fromOccurrence = mode === "occurrence";
     var ev = state.trigger.type === "event" ? eventByKey(state.trigger.event) : null;
     var area = $("fb-test-payload");
+    if (ev && state.draftApi && mode === "auto") {
+      // The server's pick: the event's latest occurrence, else its documented example.
+      save().then(function () { return api.get(URLS.sample_event); }).then(function (result) {
+        if (result.ok && result.data && result.data.payload) {
+          area.value = JSON.stringify(result.data.payload, null, 2);
+          if (result.data.event) state.payloadExamples[result.data.event] = state.payloadExamples[result.data.event] || result.data.payload;
+          $("fb-test-source").textContent = result.data.source === "occurrence" ?
+            "From occurrence " + result.data.occurrence + " of " + result.data.event + "." :
+            result.data.source === "example" ? "From the documented example of " + result.data.event + "." : "";
+        } else {
+          area.value = JSON.stringify(ev.payload_example || state.payloadExamples[ev.key] || {}, null, 2);
+        }
+      });
+      return;
+    }
     if (!ev) { if (!area.value.trim()) area.value = "{}"; return; }
     if (fromOccurrence) {
       latestOccurrence(ev).then(function (payload) {
@@ -359,7 +400,11 @@
     output.textContent = "Saving the draft…";
     save().then(function () {
       output.textContent = "Starting the test run…";
-      return api.post(URLS.test, { event: payload, dry_run: $("fb-test-dry").checked, source: "draft" });
+      var body = { event: payload, dry_run: $("fb-test-dry").checked, source: "draft" };
+      var ports = {};
+      Object.keys(state.dryRunPorts).forEach(function (k) { if (canvas.node(k)) ports[k] = state.dryRunPorts[k]; });
+      if (body.dry_run && Object.keys(ports).length) body.dry_run_ports = ports;
+      return api.post(URLS.test, body);
     }).then(function (result) {
       if (!result) return;
       if (result.status === 404 || result.status === 405) {
@@ -445,9 +490,33 @@
           });
         });
         item.appendChild(restore);
+        var changes = el("button", { type: "button", "class": "fb-small", "aria-label": "What the draft changes from version " + v.version }, "Draft vs this");
+        var out = el("div", { "class": "fb-diff" });
+        changes.addEventListener("click", function () {
+          save().then(function () { return api.get(URLS.versions + v.version + "/diff/?against=draft"); }).then(function (r) {
+            out.textContent = "";
+            if (!r.ok) { out.textContent = api.errorText(r); return; }
+            out.appendChild(diffList(r.data));
+          });
+        });
+        item.appendChild(changes);
+        item.appendChild(out);
         list.appendChild(item);
       });
     });
+  }
+
+  function diffList(d) {
+    var list = el("ul");
+    function add(text) { list.appendChild(el("li", {}, text)); }
+    if (d.trigger) add("Trigger: " + JSON.stringify(d.trigger.before) + " → " + JSON.stringify(d.trigger.after));
+    d.nodes.added.forEach(function (n) { add("+ node " + n.key + " (" + n.type + ")"); });
+    d.nodes.removed.forEach(function (n) { add("− node " + n.key + " (" + n.type + ")"); });
+    d.nodes.changed.forEach(function (c) { add("~ node " + c.key + ": " + c.fields.join(", ")); });
+    d.edges.added.forEach(function (e) { add("+ edge " + e.source + "." + e.port + " → " + e.target); });
+    d.edges.removed.forEach(function (e) { add("− edge " + e.source + "." + e.port + " → " + e.target); });
+    if (!list.children.length) add("No differences.");
+    return list;
   }
 
   /* ---- stats ---- */
@@ -553,8 +622,8 @@
       if (state.trigger.type === "event") {
         var ev = eventByKey(state.trigger.event);
         if (ev && !ev.payload_example) {
-          latestOccurrence(ev).then(function (payload) { if (payload) state.payloadExamples[ev.key] = payload; fillPayload(false); });
-        } else fillPayload(false);
+          latestOccurrence(ev).then(function (payload) { if (payload) state.payloadExamples[ev.key] = payload; fillPayload("auto"); });
+        } else fillPayload("auto");
       }
     });
 
@@ -566,8 +635,8 @@
     $("fb-publish").addEventListener("click", publish);
     $("fb-publish-note").addEventListener("keydown", function (event) { if (event.key === "Enter") { event.preventDefault(); publish(); } });
     $("fb-test-run").addEventListener("click", runTest);
-    $("fb-test-example").addEventListener("click", function () { fillPayload(false); });
-    $("fb-test-latest").addEventListener("click", function () { fillPayload(true); });
+    $("fb-test-example").addEventListener("click", function () { fillPayload("example"); });
+    $("fb-test-latest").addEventListener("click", function () { fillPayload("occurrence"); });
     root.querySelectorAll(".fb-tab").forEach(function (tab) {
       tab.addEventListener("click", function () { selectTab(tab.dataset.tab); });
     });
