@@ -204,8 +204,7 @@
     this.idByKey[key] = id;
     this._decorate(id);
     this._changed("added");
-    var nodeEl = this.container.querySelector("#node-" + id);
-    nodeEl.focus();
+    this.container.querySelector("#node-" + id).focus({ preventScroll: true });
     return key;
   };
 

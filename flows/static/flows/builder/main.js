@@ -60,7 +60,7 @@
     canvas.setProblems(problems);
     var list = $("fb-problems");
     list.textContent = "";
-    list.hidden = !problems.length;
+    $("fb-problems-details").hidden = !problems.length;
     problems.forEach(function (p) {
       var item = el("li");
       if (p.node && canvas.node(p.node)) {
