@@ -15,6 +15,8 @@ class Event(models.Model):
     category = models.CharField(max_length=20, choices=Category.choices)
     description = models.TextField(blank=True)
     is_active = models.BooleanField(default=False)
+    # A custom event's documented payload; system events take theirs from the catalogue.
+    payload_example = models.JSONField(default=dict, blank=True)
 
     class Meta:
         ordering = ["bot", "category", "key"]

@@ -6,7 +6,7 @@ from typing import Any
 
 from django.db import IntegrityError, transaction
 
-from events.catalogue import SYSTEM_EVENTS
+from events.catalogue import EXAMPLES, SYSTEM_EVENTS
 from events.models import Event, EventOccurrence
 
 
@@ -35,7 +35,9 @@ def set_active_many(events, active: bool) -> int:
     return Event.objects.filter(pk__in=[e.pk for e in events]).update(is_active=active)
 
 
-def create_custom_event(bot, key: str, name: str, description: str = "") -> Event:
+def create_custom_event(
+    bot, key: str, name: str, description: str = "", payload_example: dict[str, Any] | None = None
+) -> Event:
     try:
         with transaction.atomic():
             return Event.objects.create(
@@ -44,6 +46,7 @@ def create_custom_event(bot, key: str, name: str, description: str = "") -> Even
                 name=name,
                 description=description,
                 category=Event.Category.CUSTOM,
+                payload_example=payload_example or {},
             )
     except IntegrityError as exc:
         raise EventError(f"The bot already has an event with key {key!r}.") from exc
@@ -79,3 +82,27 @@ def emit(bot, key: str, payload: dict[str, Any], *, dedupe_key: str | None = Non
 
             flow_services.start_event_flows(occurrence)
     return occurrence
+
+
+def payload_example(event: Event) -> dict[str, Any]:
+    """What the event carries, documented: the catalogue's example for system events."""
+    if event.category != Event.Category.CUSTOM and event.key in EXAMPLES:
+        return EXAMPLES[event.key]
+    return event.payload_example or {}
+
+
+def sample_payload(bot, key: str) -> dict[str, Any]:
+    """A payload to try a flow with: the event's latest occurrence, else its example.
+
+    Returns {"event", "source" (occurrence | example | none), "occurrence", "payload"}.
+    """
+    latest = (
+        EventOccurrence.objects.filter(bot=bot, key=key)
+        .order_by("-occurred_at", "-id")
+        .values("pk", "payload")[:1]
+    )
+    for row in latest:
+        return {"event": key, "source": "occurrence", "occurrence": row["pk"], "payload": row["payload"]}
+    event = Event.objects.filter(bot=bot, key=key).order_by().first()
+    example = payload_example(event) if event is not None else EXAMPLES.get(key, {})
+    return {"event": key, "source": "example" if example else "none", "occurrence": None, "payload": example}

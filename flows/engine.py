@@ -32,8 +32,8 @@ from django.db import DatabaseError, IntegrityError, transaction
 from django.utils import timezone
 
 from flows import context as run_context
-from flows import nodes, services
-from flows.models import FlowRun, RunStep
+from flows import dry_run, nodes, services
+from flows.models import FlowRun, FlowVersion, RunStep
 from flows.nodes.base import Context, NodeError, Outcome
 
 log = logging.getLogger(__name__)
@@ -70,7 +70,7 @@ def load_graph(flow) -> Graph:
 
 
 GRAPH_CACHE_SIZE = 256
-_graphs: dict[tuple[int, Any], Graph] = {}
+_graphs: dict[tuple[Any, Any], Graph] = {}
 
 
 def _load_graph(flow) -> Graph:
@@ -80,6 +80,43 @@ def _load_graph(flow) -> Graph:
     edges = {(keys[e.source_id], e.port): keys[e.target_id] for e in flow.edges.order_by("id")}
     start = next((n.key for n in node_list if n.type == "start"), None)
     return Graph({n.key: n for n in node_list}, edges, start)
+
+
+@dataclass(frozen=True)
+class GraphNode:
+    """A node of a version's (or a test run's) graph, as the walk reads it."""
+
+    key: str
+    type: str
+    config: dict[str, Any]
+
+
+def run_graph(flow_run: FlowRun) -> Graph:
+    """The graph the run executes: its version's (cached: versions never change), or the
+    draft snapshot a test run carries; runs from before versions fall back to the flow's rows."""
+    if flow_run.version_id is not None:
+        # A version never changes, but its id can come back after a rolled-back publish
+        # (SQLite reuses it): the flow's updated_at, which every publish moves, tells them apart.
+        key = ("version", flow_run.version_id, flow_run.flow.updated_at)
+        graph = _graphs.get(key)
+        if graph is None:
+            data = FlowVersion.objects.filter(pk=flow_run.version_id).values_list("graph", flat=True).get()
+            graph = _graphs[key] = graph_from(data)
+            while len(_graphs) > GRAPH_CACHE_SIZE:
+                _graphs.pop(next(iter(_graphs)))  # the oldest version loaded
+        return graph
+    if flow_run.graph is not None:
+        return graph_from(flow_run.graph)
+    return load_graph(flow_run.flow)
+
+
+def graph_from(data: dict[str, Any]) -> Graph:
+    node_map = {
+        n["key"]: GraphNode(n["key"], n["type"], n.get("config") or {}) for n in data.get("nodes", [])
+    }
+    edges = {(e["source"], e["port"]): e["target"] for e in data.get("edges", [])}
+    start = next((n.key for n in node_map.values() if n.type == "start"), None)
+    return Graph(node_map, edges, start)
 
 
 def max_steps() -> int:
@@ -118,7 +155,7 @@ def run(run_id: int) -> str:
     if flow_run is None or flow_run.status != FlowRun.Status.RUNNING:
         return flow_run.status if flow_run else "gone"
     try:
-        return _walk(flow_run, load_graph(flow_run.flow))
+        return _walk(flow_run, run_graph(flow_run))
     except LostRun:
         log.info("run %s was taken over or cancelled; this worker stops", run_id)
         return "lost"
@@ -156,6 +193,8 @@ def _execute(flow_run: FlowRun, node_type, node, ctx: Context) -> Outcome:
         if node_type.resume is not None:
             return node_type.resume(ctx, node.config, flow_run.resume_port)
         return Outcome(port=flow_run.resume_port, outputs={"resumed": flow_run.resume_port})
+    if flow_run.dry_run and not node_type.is_pure(node.config):
+        return dry_run.outcome(ctx, node_type, node.config, flow_run.dry_run_ports.get(node.key))
     return node_type.execute(ctx, node.config)
 
 
@@ -352,6 +391,8 @@ def _emit_failed(flow_run: FlowRun) -> None:
 
     if flow_run.occurrence_id and flow_run.occurrence.key == RUN_FAILED:
         return  # a flow handling run-failed that fails itself would otherwise loop forever
+    if flow_run.trigger == FlowRun.Trigger.TEST:
+        return  # the builder shows a test run's failure; it is nobody's alert
     flow = flow_run.flow
     events.emit(
         flow.bot,

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from django.conf import settings
 from django.db import models
 
 
@@ -18,6 +19,16 @@ class Flow(models.Model):
     trigger_keywords = models.JSONField(default=list, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+    # The working copy the builder edits: {"trigger", "nodes", "edges"} as API.md, saved as
+    # the user works and possibly invalid. Empty until something writes one.
+    draft = models.JSONField(default=dict, blank=True)
+    # The version that runs (the latest published); the trigger columns above, and the Node
+    # and Edge rows, are a copy of its graph (dispatch queries them; the admin shows them).
+    published_version = models.ForeignKey(
+        "FlowVersion", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    # How many versions were published: publishing is a conditional UPDATE on it.
+    version_count = models.PositiveIntegerField(default=0)
 
     class Meta:
         ordering = ["bot", "name", "id"]
@@ -44,6 +55,28 @@ class Flow(models.Model):
         if self.trigger_type == self.Trigger.CONVERSATION:
             return {"type": "conversation", "keywords": list(self.trigger_keywords or [])}
         return {"type": "manual"}
+
+
+class FlowVersion(models.Model):
+    """A published, immutable snapshot of a flow's graph; runs execute one of these."""
+
+    flow = models.ForeignKey(Flow, on_delete=models.CASCADE, related_name="versions")
+    number = models.PositiveIntegerField()
+    graph = models.JSONField(help_text='{"trigger", "nodes", "edges"} as published')
+    published_at = models.DateTimeField()
+    published_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    note = models.CharField(max_length=500, blank=True)
+
+    class Meta:
+        ordering = ["flow", "-number"]
+        constraints = [
+            models.UniqueConstraint(fields=["flow", "number"], name="flows_version_unique_number"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.flow_id} v{self.number}"
 
 
 class Node(models.Model):
@@ -95,6 +128,7 @@ class FlowRun(models.Model):
         CONVERSATION = "conversation", "Conversation"
         MANUAL = "manual", "Manual"
         RESUME = "resume", "Resume"
+        TEST = "test", "Test"
 
     class Waiting(models.TextChoices):
         NOTHING = "", "Nothing"
@@ -105,6 +139,16 @@ class FlowRun(models.Model):
     FINISHED = (Status.SUCCEEDED, Status.FAILED, Status.CANCELLED)
 
     flow = models.ForeignKey(Flow, on_delete=models.CASCADE, related_name="runs")
+    # The published version the run executes to its end, waits included. Null only for a
+    # test run of the draft, which carries its own snapshot in `graph`.
+    version = models.ForeignKey(
+        FlowVersion, null=True, blank=True, on_delete=models.RESTRICT, related_name="runs"
+    )
+    graph = models.JSONField(null=True, blank=True, help_text="A test run's snapshot of the draft")
+    # A dry (test) run: nodes with effects outside the run record what they would do and
+    # leave by their success port, or by the port named here per node key.
+    dry_run = models.BooleanField(default=False)
+    dry_run_ports = models.JSONField(default=dict, blank=True)
     status = models.CharField(max_length=12, choices=Status.choices, default=Status.QUEUED)
     trigger = models.CharField(max_length=12, choices=Trigger.choices)
     occurrence = models.ForeignKey(
@@ -159,6 +203,14 @@ class FlowRun(models.Model):
 
     def __str__(self) -> str:
         return f"Run {self.pk} of {self.flow_id} ({self.status})"
+
+
+class TestRun(FlowRun):
+    """Test runs (trigger `test`), listed apart from the runs that count in the admin."""
+
+    class Meta:
+        proxy = True
+        verbose_name = "test run"
 
 
 class RunStep(models.Model):

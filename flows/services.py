@@ -48,19 +48,21 @@ def start_event_flows(occurrence) -> int:
             trigger_type=Flow.Trigger.EVENT,
             trigger_event=occurrence.key,
             is_active=True,
+            published_version__isnull=False,  # only published versions run
         )
         .order_by()
-        .values_list("pk", flat=True)
+        .values_list("pk", "published_version_id")
     )  # order_by(): Meta.ordering would join Bot to sort
     runs = [
         FlowRun(
             flow_id=flow_id,
+            version_id=version_id,
             trigger=FlowRun.Trigger.EVENT,
             occurrence=occurrence,
             context={"event": occurrence.payload},
             **_event_links(occurrence.payload),
         )
-        for flow_id in flows
+        for flow_id, version_id in flows
     ]
     if not runs:
         return 0
@@ -79,6 +81,11 @@ def _event_links(payload: dict[str, Any]) -> dict[str, Any]:
 
 
 def start_run(flow: Flow, *, trigger: str, context: dict[str, Any] | None = None, **links: Any) -> FlowRun:
+    """Start the flow's published version (or the version or draft snapshot in `links`)."""
+    if "version_id" not in links and "version" not in links and "graph" not in links:
+        if flow.published_version_id is None:
+            raise Conflict(f"Flow {flow.name!r} has no published version yet: publish it first.")
+        links["version_id"] = flow.published_version_id
     run = FlowRun.objects.create(flow=flow, trigger=trigger, context=context or {}, **links)
     enqueue_on_commit(EXECUTE_TASK, run.pk)
     return run
@@ -94,7 +101,10 @@ def start_conversation_flow(conversation) -> FlowRun | None:
     """Start the bot's conversation flow (the first active one without keywords)."""
     flow = (
         Flow.objects.filter(
-            bot_id=conversation.bot_id, trigger_type=Flow.Trigger.CONVERSATION, is_active=True
+            bot_id=conversation.bot_id,
+            trigger_type=Flow.Trigger.CONVERSATION,
+            is_active=True,
+            published_version__isnull=False,
         )
         .order_by("id")
         .first()

@@ -4,15 +4,22 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from api.fields import JSONObjectField, StrictCharField, StrictPrimaryKeyField
+from events import services as events
 from events.models import Event, EventOccurrence
 from studio.models import Bot
 
 
 class EventSerializer(serializers.ModelSerializer):
+    payload_example = serializers.SerializerMethodField()
+
     class Meta:
         model = Event
-        fields = ["id", "bot", "key", "name", "category", "description", "is_active"]
+        fields = ["id", "bot", "key", "name", "category", "description", "is_active", "payload_example"]
         read_only_fields = fields
+
+    @extend_schema_field(JSONObjectField(help_text="A payload shaped like what the event carries."))
+    def get_payload_example(self, event: Event) -> dict:
+        return events.payload_example(event)
 
 
 class CustomEventSerializer(serializers.Serializer):
@@ -22,6 +29,9 @@ class CustomEventSerializer(serializers.Serializer):
     key = serializers.SlugField(max_length=80)
     name = StrictCharField(max_length=120)
     description = StrictCharField(required=False, allow_blank=True, max_length=5000, default="")
+    payload_example = JSONObjectField(
+        required=False, default=dict, help_text="A payload shaped like what the event will carry."
+    )
 
     def validate_key(self, value):
         if not isinstance(self.initial_data.get("key"), str):

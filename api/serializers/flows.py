@@ -15,7 +15,7 @@ from api.fields import (
     StrictNumberField,
     StrictPrimaryKeyField,
 )
-from flows import graph
+from flows import graph, versions
 from flows.models import Flow
 from studio.models import Bot
 
@@ -71,6 +71,9 @@ def _flatten(prefix: str, detail) -> list[str]:
 
 
 class FlowSerializer(serializers.Serializer):
+    """A flow with its published graph (its draft's until it is published). Saving one
+    through the API saves the graph as the draft and publishes it at once."""
+
     id = serializers.IntegerField(read_only=True)
     bot = StrictPrimaryKeyField(queryset=Bot.objects.all())
     name = StrictCharField(max_length=120)
@@ -81,6 +84,14 @@ class FlowSerializer(serializers.Serializer):
     edges = EdgeSerializer(many=True, required=False, max_length=graph.MAX_NODES * 10)
     created_at = serializers.DateTimeField(read_only=True)
     updated_at = serializers.DateTimeField(read_only=True)
+    published_version = serializers.IntegerField(
+        read_only=True,
+        allow_null=True,
+        help_text="The number of the version that runs (null: never published).",
+    )
+    has_unpublished_changes = serializers.BooleanField(
+        read_only=True, help_text="The draft differs from the published version."
+    )
 
     def to_internal_value(self, data):
         try:
@@ -122,12 +133,15 @@ class FlowSerializer(serializers.Serializer):
         data = graph.flow_to_dict(flow)
         data["created_at"] = serializers.DateTimeField().to_representation(flow.created_at)
         data["updated_at"] = serializers.DateTimeField().to_representation(flow.updated_at)
+        data["published_version"] = flow.published_version.number if flow.published_version_id else None
+        data["has_unpublished_changes"] = versions.has_unpublished_changes(flow)
         return data
 
     def _save(self, validated, flow=None):
         bot = validated.pop("bot")
         data = _plain(validated)
-        return graph.save_flow(bot=bot, data=data, flow=flow)
+        request = self.context.get("request")
+        return graph.save_flow(bot=bot, data=data, flow=flow, user=getattr(request, "user", None))
 
     def create(self, validated):
         return self._save(validated)

@@ -19,6 +19,9 @@ class RunStepSerializer(serializers.ModelSerializer):
 
 class RunSerializer(serializers.ModelSerializer):
     steps = RunStepSerializer(many=True, read_only=True)
+    version = serializers.SerializerMethodField(
+        help_text="The published version the run executes (null: a test run of the draft)."
+    )
     context = JSONObjectField(read_only=True)
     vars = JSONObjectField(read_only=True)
 
@@ -29,6 +32,8 @@ class RunSerializer(serializers.ModelSerializer):
             "flow",
             "status",
             "trigger",
+            "version",
+            "dry_run",
             "occurrence",
             "ticket",
             "conversation",
@@ -43,3 +48,8 @@ class RunSerializer(serializers.ModelSerializer):
             "steps",
         ]
         read_only_fields = fields
+
+    def get_version(self, run: FlowRun) -> int | None:
+        if hasattr(run, "version_number"):  # annotated by the list and detail views
+            return run.version_number
+        return run.version.number if run.version_id else None

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from django.db.models import F
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import mixins, status
 from rest_framework.decorators import action
@@ -18,9 +19,16 @@ from flows.models import FlowRun
     retrieve=extend_schema(summary="Get a run with its steps", responses={200: RunSerializer, **ERRORS}),
 )
 class RunViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, AdminViewSet):
-    queryset = FlowRun.objects.prefetch_related("steps")
+    queryset = FlowRun.objects.prefetch_related("steps").annotate(version_number=F("version__number"))
     serializer_class = RunSerializer
     filterset_class = RunFilter
+
+    def get_queryset(self):
+        queryset = super().get_queryset()
+        if self.action == "list" and self.request.query_params.get("trigger") != FlowRun.Trigger.TEST:
+            # Test runs are listed apart: ?trigger=test lists them.
+            queryset = queryset.exclude(trigger=FlowRun.Trigger.TEST)
+        return queryset
 
     @extend_schema(
         summary="Replay a failed run from the step that failed",

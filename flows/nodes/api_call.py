@@ -213,6 +213,21 @@ def execute(ctx: Context, config: dict) -> Outcome:
     return Outcome(port=port, vars={save_as: result} if save_as else {}, outputs=outputs)
 
 
+def preview(ctx: Context, config: dict) -> Outcome:
+    headers = {str(k): ctx.text(v) for k, v in (config.get("headers") or {}).items()}
+    body = ctx.render(config["body"]) if "body" in config else None
+    request = {
+        "method": config.get("method", "GET").upper(),
+        "url": redact_url(ctx.text(config["url"]).strip()),
+        "headers": redact(headers),
+        "body": body,
+        "sign": bool(config.get("sign")),
+    }
+    save_as = config.get("save_as")
+    stand_in = {"status": 200, "headers": {}, "body": None}
+    return Outcome(outputs={"request": request}, vars={save_as: stand_in} if save_as else {})
+
+
 NODE = NodeType(
     name="api_call",
     label="API call",
@@ -233,6 +248,7 @@ NODE = NodeType(
         "additionalProperties": False,
     },
     execute=execute,
+    preview=preview,
     check=template_check("url", "headers", "body"),
     description="Calls an HTTP API with a timeout and retries; saves the response.",
 )

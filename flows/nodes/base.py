@@ -91,6 +91,13 @@ class NodeType:
     # message, task or on_commit hook): the engine then runs it inside the transaction that
     # records its step, so the rows and the step commit together or not at all.
     atomic: bool | Callable[[dict[str, Any]], bool] = False
+    # In a dry (test) run, instead of `execute` for a node that is not pure: renders what the
+    # node would send or do, without doing it (Outcome.outputs; Outcome.vars stand in for
+    # what it would have saved). Its port is `success_port` unless the user picked another.
+    preview: Callable[..., Outcome] | None = None
+    # The port a dry run leaves by; None: the first of success, next, sent, ticket_closed,
+    # answered that the type has.
+    success_port: str | None = None
 
     def is_pure(self, config: dict[str, Any]) -> bool:
         return self.pure(config) if callable(self.pure) else bool(self.pure)
@@ -99,18 +106,25 @@ class NodeType:
         return self.atomic(config) if callable(self.atomic) else bool(self.atomic)
 
     def validate(self, config: Any) -> list[str]:
+        return [f"{path}: {message}" if path else message for path, message in self.problems(config)]
+
+    def problems(self, config: Any) -> list[tuple[str, str]]:
+        """(path, message) per problem; the path's first part is the config field, so the
+        builder can show the problem next to it ("" when it is about the whole config)."""
         if not isinstance(config, dict):
-            return ["config must be an object"]
+            return [("", "config must be an object")]
         if shape_error := _shape_error(config):
-            return [shape_error]  # before anything recursive walks it
+            return [tuple(shape_error.split(": ", 1))]  # before anything recursive walks it
         validator = jsonschema.Draft202012Validator(self.config_schema)
-        errors = [
-            f"{'.'.join(str(p) for p in e.absolute_path) or 'config'}: {e.message}"
+        problems = [
+            (".".join(str(p) for p in e.absolute_path) or "config", e.message)
             for e in sorted(validator.iter_errors(config), key=lambda e: list(e.absolute_path))
         ]
-        if not errors and self.check is not None:
-            errors.extend(self.check(config))
-        return errors
+        if not problems and self.check is not None:
+            problems.extend(
+                tuple(m.split(": ", 1)) if ": " in m else ("config", m) for m in self.check(config)
+            )
+        return problems
 
 
 def template_check(*fields: str, expressions: tuple[str, ...] = ()) -> Callable[[dict[str, Any]], list[str]]:

@@ -33,6 +33,18 @@ def execute(ctx: Context, config: dict) -> Outcome:
     )
 
 
+def preview(ctx: Context, config: dict) -> Outcome:
+    key = ctx.render(config.get("key") or {})
+    values = ctx.render(config.get("values") or {})
+    table = ctx.text(config["table"]).strip()
+    save_as = config.get("save_as")
+    row = {**key, **values} if isinstance(key, dict) and isinstance(values, dict) else values
+    return Outcome(
+        outputs={"table": table, "operation": config["operation"], "key": key, "values": values},
+        vars={save_as: row} if save_as else {},
+    )
+
+
 NODE = NodeType(
     name="database",
     label="Database",
@@ -60,6 +72,7 @@ NODE = NodeType(
         ],
     },
     execute=execute,
+    preview=preview,
     pure=lambda config: config.get("operation") == "find",
     atomic=True,  # insert / update / upsert write only the bot's tables
     check=template_check("table", "key", "values"),

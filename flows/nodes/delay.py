@@ -63,6 +63,11 @@ def execute(ctx: Context, config: dict) -> Outcome:
     return Outcome(wait="delay", wait_until=until, outputs={"until": until.isoformat()})
 
 
+def preview(ctx: Context, config: dict) -> Outcome:
+    until = _until(ctx, config)
+    return Outcome(outputs={"until": until.isoformat(), "waited": False})
+
+
 _amount = {"oneOf": [{"type": "number", "minimum": 0}, {"type": "string", "minLength": 1, "maxLength": 200}]}
 
 NODE = NodeType(
@@ -79,6 +84,7 @@ NODE = NodeType(
         "additionalProperties": False,
     },
     execute=execute,
+    preview=preview,
     check=template_check(*UNITS, "until"),
     description="Waits for seconds, minutes, hours or days, or until a date and time.",
 )

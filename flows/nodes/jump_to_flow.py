@@ -31,6 +31,8 @@ def _target(ctx: Context, ref):
         raise NodeError(f"the bot has no flow {ref!r}")
     if not flow.is_active:
         raise NodeError(f"flow {flow.name!r} is inactive")
+    if flow.published_version_id is None:
+        raise NodeError(f"flow {flow.name!r} has no published version")
     return flow
 
 
@@ -55,6 +57,11 @@ def execute(ctx: Context, config: dict) -> Outcome:
     return Outcome(port="next", outputs={"flow": flow.pk, "flow_name": flow.name, "child_run": child.pk})
 
 
+def preview(ctx: Context, config: dict) -> Outcome:
+    flow = _target(ctx, config["flow"])
+    return Outcome(outputs={"flow": flow.pk, "flow_name": flow.name, "child_run": None})
+
+
 NODE = NodeType(
     name="jump_to_flow",
     label="Jump to flow",
@@ -73,6 +80,7 @@ NODE = NodeType(
         "additionalProperties": False,
     },
     execute=execute,
+    preview=preview,
     check=template_check("flow"),
     description="Starts another flow of the bot in the background and goes on.",
 )

@@ -21,6 +21,10 @@ def resume(ctx: Context, config: dict, port: str) -> Outcome:
     return Outcome(port=port, vars={config["save_as"]: reply}, outputs={"reply": reply})
 
 
+def preview(ctx: Context, config: dict) -> Outcome:
+    return Outcome(outputs={"text": ctx.text(config["text"])}, vars={config["save_as"]: "", "last_reply": ""})
+
+
 NODE = NodeType(
     name="question",
     label="Question",
@@ -35,6 +39,7 @@ NODE = NodeType(
         "additionalProperties": False,
     },
     execute=execute,
+    preview=preview,
     resume=resume,
     check=template_check("text"),
     description="Asks the customer and waits for the answer.",

@@ -44,6 +44,18 @@ def execute(ctx: Context, config: dict) -> Outcome:
     )
 
 
+def preview(ctx: Context, config: dict) -> Outcome:
+    ticket = {
+        "id": None,
+        "subject": ctx.text(config["subject"]),
+        "category": ctx.text(config.get("category", "")).strip(),
+        "priority": ctx.text(config.get("priority", "normal")).strip() or "normal",
+        "group": ctx.text(config.get("group", "")).strip(),
+    }
+    # Downstream of ticket_closed, templates read vars.ticket and vars.csat: stand-ins.
+    return Outcome(outputs={"ticket": ticket}, vars={"ticket": {**ticket, "status": "closed"}, "csat": None})
+
+
 NODE = NodeType(
     name="raise_ticket",
     label="Raise ticket",
@@ -60,6 +72,7 @@ NODE = NodeType(
         "additionalProperties": False,
     },
     execute=execute,
+    preview=preview,
     check=template_check("subject", "category", "priority", "group"),
     description="Creates a ticket for a live agent and continues at `ticket_closed` when it closes.",
 )

@@ -34,6 +34,12 @@ def execute(ctx: Context, config: dict) -> Outcome:
     return Outcome(port="sent", outputs={"to": to, "subject": subject, "sent": sent})
 
 
+def preview(ctx: Context, config: dict) -> Outcome:
+    to = _recipients(ctx.render(config["to"]))
+    subject = ctx.text(config["subject"]).replace("\n", " ").strip()
+    return Outcome(outputs={"to": to, "subject": subject, "body": ctx.text(config["body"])})
+
+
 NODE = NodeType(
     name="send_email",
     label="Send email",
@@ -54,6 +60,7 @@ NODE = NodeType(
         "additionalProperties": False,
     },
     execute=execute,
+    preview=preview,
     check=template_check("to", "subject", "body"),
     description="Sends an email (templated recipients, subject and body).",
 )

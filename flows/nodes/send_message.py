@@ -17,6 +17,10 @@ def execute(ctx: Context, config: dict) -> Outcome:
     return Outcome(port="next", outputs={"text": message.text, "delivered": True, "message_id": message.pk})
 
 
+def preview(ctx: Context, config: dict) -> Outcome:
+    return Outcome(outputs={"text": ctx.text(config["text"]).strip(), "delivered": False})
+
+
 NODE = NodeType(
     name="send_message",
     label="Send message",
@@ -28,6 +32,7 @@ NODE = NodeType(
         "additionalProperties": False,
     },
     execute=execute,
+    preview=preview,
     check=template_check("text"),
     description="Sends a message from the bot to the customer's conversation.",
 )

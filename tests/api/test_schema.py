@@ -60,7 +60,7 @@ def test_every_operation_documents_its_request_and_responses(schema):
             ok = [code for code in operation["responses"] if code.startswith("2")]
             assert ok, (path, method)
             if method in ("post", "put", "patch") and not path.endswith(
-                ("/activate/", "/deactivate/", "/replay/")
+                ("/activate/", "/deactivate/", "/replay/", "/restore/")
             ):
                 assert "requestBody" in operation, (path, method)
 

@@ -433,7 +433,8 @@
     var status = $("fb-test-status");
     status.textContent = "";
     status.dataset.status = run.status;
-    var link = el("a", { href: URLS.run_page.replace("{id}", run.id) }, "Run " + run.id);
+    var page = run.trigger === "test" ? URLS.test_run_page : URLS.run_page;
+    var link = el("a", { href: page.replace("{id}", run.id) }, (run.trigger === "test" ? "Test run " : "Run ") + run.id);
     status.appendChild(link);
     status.appendChild(document.createTextNode(": " + run.status + (run.error ? " · " + run.error : "")));
     var list = $("fb-test-steps");
