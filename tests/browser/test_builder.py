@@ -16,7 +16,7 @@ from events.models import Event
 from flows.models import Flow
 from inbox import services as inbox
 from tests.browser.conftest import screenshot
-from tests.browser.test_mission import customer_ticket, log_in
+from tests.browser.test_mission import customer_ticket, log_in, ticket_closed_flow
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -175,9 +175,11 @@ def test_build_validate_try_publish_and_run_a_flow_with_the_mouse(
     expect(node(page, "crm")).to_have_class(re.compile("fb-outcome-dry"))
     expect(page.locator("#fb-canvas .connection.fb-taken")).to_have_count(2)
     page.get_by_role("button", name="Fit to screen").click()
-    page.evaluate("window.scrollTo(0, 0)")
+    page.evaluate("window.scrollTo(0, 0); document.querySelector('.fb-palette').scrollTop = 0")
+    expect(page.locator("#fb-test-steps li")).to_have_count(3)
     screenshot(page, "builder.png")
     node(page, "crm").click()
+    expect(page.locator(".fb-step-details")).to_be_visible()
     expect(page.locator(".fb-step-details")).to_contain_text('"dry_run": true')
     assert len(httpserver.log) == 0
 
@@ -245,3 +247,25 @@ def test_unsaved_work_comes_back_after_a_reload(live_server, new_page, admin_use
     expect(page.locator("#fb-save-state")).to_have_attribute("data-state", re.compile("saved|invalid"))
     draft = page.evaluate("fetch('/api/flows/%d/draft/').then(r => r.json())" % flow.pk)
     assert sorted(n["key"] for n in draft["nodes"]) == ["end_1", "start"]
+
+
+def test_the_builder_runs_under_a_strict_content_security_policy(live_server, new_page, admin_user, bot):
+    """No inline script or style: with `default-src 'self'` the page draws and nothing is refused."""
+    flow = ticket_closed_flow(bot)
+    page = new_page()
+    refused = []
+    page.on("console", lambda m: refused.append(m.text) if "Content Security Policy" in m.text else None)
+    log_in(page, live_server.url, "admin", admin=True)
+
+    def with_csp(route):
+        response = route.fetch()
+        headers = {**response.headers, "content-security-policy": "default-src 'self'"}
+        route.fulfill(response=response, headers=headers)
+
+    page.route(re.compile(r".*/admin/flows/flow/\d+/change/$"), with_csp)
+    page.goto(f"{live_server.url}/admin/flows/flow/{flow.pk}/change/")
+    expect(page.locator("#flow-builder")).to_have_attribute("data-ready", "true")
+    expect(page.locator("#fb-canvas .drawflow-node")).to_have_count(5)
+    page.get_by_role("tab", name="Stats").click()
+    expect(page.locator("#fb-stats-summary")).to_contain_text("runs in 14 days")
+    assert refused == []

@@ -42,6 +42,11 @@
 
     editor.on("nodeSelected", function (id) { self._selected(id); });
     editor.on("nodeUnselected", function () { self._selected(null); });
+    // A click on the node already selected: Drawflow says nothing, the panel should show it.
+    editor.on("clickEnd", function (event) {
+      var nodeEl = event.target.closest ? event.target.closest(".drawflow-node") : null;
+      if (nodeEl && !event.target.closest(".output, .input")) self._selected(nodeEl.id.slice(5));
+    });
     editor.on("nodeMoved", function () { self._changed("moved"); });
     editor.on("nodeRemoved", function (id) {
       Object.keys(self.idByKey).forEach(function (key) { if (String(self.idByKey[key]) === String(id)) delete self.idByKey[key]; });

@@ -203,7 +203,8 @@
   }
 
   /* ---- node panel ---- */
-  function showNode(key) {
+  /* Draw the node panel; `quiet` redraws it without switching to its tab (a run's update). */
+  function showNode(key, quiet) {
     state.selected = key;
     var box = $("fb-node-panel");
     box.textContent = "";
@@ -212,7 +213,7 @@
       box.appendChild(el("p", { "class": "help" }, "Select a node to edit its settings, or drag a node type from the palette onto the canvas (Enter on a palette item adds it too)."));
       return;
     }
-    selectTab("node");
+    if (!quiet) selectTab("node");
     var node = canvas.node(key), type = state.typesByName[node.data.type] || { label: node.data.type, ports: [], config_schema: {} };
     box.appendChild(el("h3", { id: "fb-node-title" }, type.label));
     if (type.description) box.appendChild(el("p", { "class": "help" }, type.description));
@@ -426,7 +427,7 @@
       canvas.showRun(run);
       renderRunSteps(run);
       if (["queued", "running"].indexOf(run.status) >= 0) state.poll = setTimeout(function () { pollRun(id); }, POLL_MS);
-      if (state.selected) showNode(state.selected);
+      if (state.selected) showNode(state.selected, true);
     });
   }
   function renderRunSteps(run) {
@@ -613,7 +614,10 @@
       state.events.forEach(function (e) { if (e.payload_example) state.payloadExamples[e.key] = e.payload_example; });
       canvas = new FB.Canvas($("fb-canvas"), types, {
         onChange: function () { changed(); },
-        onSelect: function (key) { if (key !== state.selected) showNode(key); },
+        onSelect: function (key) {
+          if (key !== state.selected) showNode(key);
+          else if (key) selectTab("node");
+        },
         onStatus: announce,
       });
       buildPalette();
