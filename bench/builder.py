@@ -15,17 +15,11 @@ from the save's start to the server's answer being applied. The first load is a 
 from __future__ import annotations
 
 import argparse
-import atexit
 import os
-import signal
-import socket
 import statistics
-import subprocess
 import sys
-import time
-import urllib.request
 
-from bench.common import ROOT, configure, machine
+from bench.common import WebServer, configure, machine
 
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 PASSWORD = "bench-password-1"
@@ -78,46 +72,6 @@ def flow_data(nodes: int, placed: bool) -> dict:
     }
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-class Server:
-    def __init__(self, env: dict[str, str]) -> None:
-        self.port = free_port()
-        self.log = ROOT / "var" / "bench" / f"runserver-{os.getpid()}.log"
-        self.proc = subprocess.Popen(
-            [sys.executable, "manage.py", "runserver", "--noreload", "--insecure", f"127.0.0.1:{self.port}"],
-            cwd=ROOT,
-            env={**os.environ, **env},
-            stdout=self.log.open("wb"),
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-        atexit.register(self.stop)
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                urllib.request.urlopen(f"http://127.0.0.1:{self.port}/admin/login/", timeout=2)
-                return
-            except OSError:
-                if time.monotonic() > deadline or self.proc.poll() is not None:
-                    self.stop()
-                    raise RuntimeError("the server did not start:\n" + self.log.read_text(errors="replace"))
-                time.sleep(0.2)
-
-    def stop(self) -> None:
-        if self.proc.poll() is None:
-            os.killpg(self.proc.pid, signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.proc.pid, signal.SIGKILL)
-                self.proc.wait()
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--nodes", type=int, default=150)
@@ -139,7 +93,12 @@ def main() -> None:
     edges = flow.edges.count()
     get_user_model().objects.create_superuser("bench", "bench@example.com", PASSWORD)
     connection.close()
-    server = Server(env)
+    # runserver serves the static files too (--insecure: with DEBUG off), as one process.
+    server = WebServer(
+        env,
+        "runserver",
+        [sys.executable, "manage.py", "runserver", "--noreload", "--insecure", "127.0.0.1:{port}"],
+    )
     from playwright.sync_api import sync_playwright
 
     opens, draws, saves = [], [], []
