@@ -129,7 +129,10 @@ def build_billing_flow(page, receiver_url):
     page.get_by_label("Method", exact=True).select_option("POST")
     page.get_by_role("button", name="Save now").click()
     expect(node(page, "crm").locator(".fb-node-problem")).to_have_text("1 problem")
-    expect(page.locator('.fb-field[data-field="url"] .fb-field-error')).to_contain_text("url")
+    expect(page.locator('.fb-field[data-field="url"] .fb-field-error')).to_have_text(
+        "Required: fill this in."
+    )
+    expect(page.locator("#fb-problems")).to_contain_text("crm · url")
     expect(page.get_by_label("URL", exact=True)).to_have_attribute("aria-invalid", "true")
     screenshot(page, "builder-problem.png")
 

@@ -27,6 +27,11 @@
     node.dataset.state = kind;
     node.textContent = text;
   }
+  function showSaved() {
+    var n = state.problems.length;
+    if (n) setSaveState("saved-problems", "Draft saved · " + n + (n === 1 ? " problem" : " problems") + " to fix before publishing");
+    else setSaveState("saved", state.draftApi ? "All changes saved" : "Saved (this server publishes each save)");
+  }
   function announce(text) { $("fb-announce").textContent = text; }
 
   /* ---- problems ---- */
@@ -76,7 +81,13 @@
     $("fb-problems-count").textContent = problems.length ? problems.length + (problems.length === 1 ? " problem" : " problems") : "";
     if (state.selected) FB.schemaForm.showProblems($("fb-node-form"), nodeProblems(state.selected));
   }
-  function nodeProblems(key) { return state.problems.filter(function (p) { return p.node === key; }); }
+  // Under its own field, "'url' is a required property" says less than this.
+  function nodeProblems(key) {
+    return state.problems.filter(function (p) { return p.node === key; }).map(function (p) {
+      var required = /^'([A-Za-z_0-9]+)' is a required property$/.exec(p.message);
+      return required && required[1] === p.field ? { node: p.node, field: p.field, message: "Required: fill this in." } : p;
+    });
+  }
 
   /* ---- the working copy ---- */
   function current() {
@@ -112,7 +123,7 @@
         showProblems(problemsFrom(result.data && result.data.problems ? result.data : null));
         if (state.changeCount === count) {
           try { localStorage.removeItem(STORAGE_KEY); } catch (e) { /* ignore */ }
-          setSaveState("saved", state.problems.length ? "Draft saved, with problems to fix before publishing" : "All changes saved");
+          showSaved();
         }
         refreshFlow();
       } else if (result.status === 400) {
@@ -591,7 +602,7 @@
       renderTrigger();
       showNode(null);
       showProblems(problemsFrom(draft.problems ? draft : null));
-      setSaveState("saved", state.draftApi ? "All changes saved" : "Saved (this server publishes each save)");
+      showSaved();
       refreshFlow();
       if (restored) {
         announce("Unsaved changes from " + "this browser were restored; saving them now.");
