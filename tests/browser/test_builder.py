@@ -224,7 +224,11 @@ def test_the_canvas_works_from_the_keyboard(live_server, new_page, admin_user, b
              .filter(c => !(c.labels && c.labels.length) && !c.getAttribute('aria-label')).map(c => c.id)"""
     )
     assert unlabelled == []
-    node(page, "send_message_1").focus()
+    box = node(page, "send_message_1").bounding_box()
+    page.keyboard.press("ArrowRight")
+    page.keyboard.press("Shift+ArrowDown")
+    moved = node(page, "send_message_1").bounding_box()
+    assert (round(moved["x"] - box["x"]), round(moved["y"] - box["y"])) == (10, 50)
     page.keyboard.press("Delete")
     expect(page.locator("#fb-canvas .drawflow-node")).to_have_count(1)
     expect(node(page, "start")).to_be_focused()

@@ -98,6 +98,17 @@
         editor.removeConnection();
         this.callbacks.onStatus("Connection removed.");
       }
+    } else if (event.key.indexOf("Arrow") === 0 && target.closest(".drawflow-node")) {
+      // Arrows move the focused node (Shift: further), as dragging does.
+      event.preventDefault();
+      var moved = target.closest(".drawflow-node"), step = event.shiftKey ? 50 : 10;
+      var data = editor.drawflow.drawflow.Home.data[moved.id.slice(5)];
+      data.pos_x += { ArrowLeft: -step, ArrowRight: step }[event.key] || 0;
+      data.pos_y += { ArrowUp: -step, ArrowDown: step }[event.key] || 0;
+      moved.style.left = data.pos_x + "px";
+      moved.style.top = data.pos_y + "px";
+      editor.updateConnectionNodes(moved.id);
+      this._changed("moved");
     } else if (event.key === "Escape" && editor.node_selected) {
       editor.node_selected.classList.remove("selected");
       editor.node_selected = null;
