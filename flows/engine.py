@@ -96,8 +96,8 @@ def run_graph(flow_run: FlowRun) -> Graph:
     draft snapshot a test run carries; runs from before versions fall back to the flow's rows."""
     if flow_run.version_id is not None:
         # A version never changes, but its id can come back after a rolled-back publish
-        # (SQLite reuses it): the flow's updated_at, which every publish moves, tells them apart.
-        key = ("version", flow_run.version_id, flow_run.flow.updated_at)
+        # (SQLite reuses it): its publishing time tells the two apart.
+        key = ("version", flow_run.version_id, flow_run.version.published_at)
         graph = _graphs.get(key)
         if graph is None:
             data = FlowVersion.objects.filter(pk=flow_run.version_id).values_list("graph", flat=True).get()
@@ -146,7 +146,8 @@ def run(run_id: int) -> str:
     """Walk a claimed (running) run; returns its status when this execution stops."""
     flow_run = next(
         iter(  # order_by(): first() would sort by Meta.ordering for one row
-            FlowRun.objects.select_related("flow__bot", "ticket", "conversation__customer")
+            FlowRun.objects.select_related("flow__bot", "ticket", "conversation__customer", "version")
+            .defer("version__graph")  # read once per version, by run_graph
             .filter(pk=run_id)
             .order_by()
         ),

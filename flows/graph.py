@@ -221,7 +221,18 @@ def normalize(data: Any) -> Any:
             for e in edges_in
         ]
     trigger = data.get("trigger") if data.get("trigger") is not None else {"type": "manual"}
-    return {"trigger": trigger, "nodes": nodes_out, "edges": edges_out}
+    return {"trigger": _trigger(trigger), "nodes": nodes_out, "edges": edges_out}
+
+
+def _trigger(trigger: Any) -> Any:
+    """The trigger as Flow.trigger shows it: only its type's fields (keywords default [])."""
+    if not isinstance(trigger, dict) or _trigger_errors(trigger):
+        return trigger
+    if trigger["type"] == "event":
+        return {"type": "event", "event": trigger["event"]}
+    if trigger["type"] == "conversation":
+        return {"type": "conversation", "keywords": list(trigger.get("keywords", []))}
+    return {"type": "manual"}
 
 
 @transaction.atomic

@@ -40,7 +40,7 @@ def dashboard(user=None, *, now: datetime | None = None) -> Dashboard:
     bot_ids = bot_ids_for(user) if user is not None else None
     tickets = Ticket.objects.all()
     ratings = CSATResponse.objects.filter(submitted_at__gte=now - CSAT_WINDOW)
-    runs = FlowRun.objects.all()
+    runs = FlowRun.objects.exclude(trigger=FlowRun.Trigger.TEST)  # the builder's tries do not count
     if bot_ids is not None:
         tickets = tickets.filter(bot_id__in=bot_ids)
         ratings = ratings.filter(ticket__bot_id__in=bot_ids)

@@ -162,3 +162,30 @@ def test_a_flow_without_a_published_version_does_not_start(bot, admin_api):
     body = admin_api.get(f"/api/flows/{flow.pk}/").json()
     assert (body["published_version"], body["has_unpublished_changes"]) == (None, True)
     assert not FlowRun.objects.exists()
+
+
+def test_deleting_a_flow_takes_its_versions_and_runs(admin_api, bot, django_capture_on_commit_callbacks):
+    flow = create(admin_api, bot, trigger={"type": "manual"})
+    admin_api.put(f"/api/flows/{flow['id']}/", {**flow, "name": "Renamed", "nodes": [START], "edges": []}, format="json")
+    with django_capture_on_commit_callbacks(execute=True):
+        admin_api.post(f"/api/flows/{flow['id']}/run/", {}, format="json")
+        admin_api.post(f"/api/flows/{flow['id']}/test/", {}, format="json")
+    assert FlowRun.objects.count() == 2 and FlowVersion.objects.count() == 2
+    assert admin_api.delete(f"/api/flows/{flow['id']}/").status_code == 204
+    assert not FlowRun.objects.exists() and not FlowVersion.objects.exists()
+
+
+def test_agents_cannot_touch_drafts_or_versions(agent_api, admin_api, bot):
+    flow = create(admin_api, bot)
+    for method, path in [
+        ("get", "draft/"),
+        ("put", "draft/"),
+        ("post", "publish/"),
+        ("get", "versions/"),
+        ("post", "versions/1/restore/"),
+        ("post", "test/"),
+        ("get", "stats/"),
+        ("get", "sample-event/"),
+    ]:
+        response = getattr(agent_api, method)(f"/api/flows/{flow['id']}/{path}", {}, format="json")
+        assert response.status_code == 403, (method, path)

@@ -1,0 +1,64 @@
+"""The flow's admin page: version history with Restore; inline edits publish; test runs apart."""
+
+from __future__ import annotations
+
+import pytest
+from django.urls import reverse
+
+from flows import versions
+from flows.models import Flow, FlowRun
+from tests.flows.conftest import build_flow
+from tests.flows.test_admin import inline_post
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def staff(client, admin_user):
+    admin_user.is_superuser = True
+    admin_user.save()
+    client.force_login(admin_user)
+    return client
+
+
+def test_the_history_lists_versions_and_restore_copies_one_into_the_draft(staff, bot, admin_user):
+    flow = build_flow(bot, [("say", "send_message", {"text": "v1"})])
+    flow.draft = {**flow.draft, "nodes": flow.draft["nodes"][:1], "edges": []}
+    flow.save()
+    versions.publish(flow, user=admin_user, note="Only start")
+    url = reverse("admin:flows_flow_change", args=[flow.pk])
+    page = staff.get(url).content.decode()
+    assert 'id="version-history"' in page and "Only start" in page and "Restore into draft" in page
+    restore = reverse("admin:flows_flow_restore", args=[flow.pk, 1])
+    assert staff.get(restore).status_code == 405  # a change: POST only
+    response = staff.post(restore)
+    assert response.status_code == 302 and response["Location"] == url
+    flow = Flow.objects.get(pk=flow.pk)
+    assert [n["key"] for n in flow.draft["nodes"]] == ["start", "say"]
+    assert (flow.published_version.number, versions.has_unpublished_changes(flow)) == (2, True)
+    assert staff.post(reverse("admin:flows_flow_restore", args=[flow.pk, 9])).status_code == 302
+    assert [n["key"] for n in Flow.objects.get(pk=flow.pk).draft["nodes"]] == ["start", "say"]
+
+
+def test_a_valid_inline_edit_is_published(staff, bot, admin_user):
+    flow = build_flow(bot, [("say", "send_message", {"text": "Hi"})])
+    data = inline_post(flow)
+    data["nodes-1-config"] = '{"text": "Hello"}'
+    response = staff.post(reverse("admin:flows_flow_change", args=[flow.pk]), data)
+    assert response.status_code == 302
+    flow = Flow.objects.get(pk=flow.pk)
+    version = flow.published_version
+    assert (version.number, version.published_by, version.note) == (2, admin_user, "Edited in the admin")
+    assert version.graph["nodes"][1]["config"] == {"text": "Hello"}
+    assert not versions.has_unpublished_changes(flow)
+
+
+def test_test_runs_are_listed_apart(staff, bot):
+    flow = build_flow(bot, [])
+    real = FlowRun.objects.create(flow=flow, version=flow.published_version, trigger="manual")
+    test = FlowRun.objects.create(flow=flow, graph=flow.draft, trigger="test", dry_run=True)
+    runs = staff.get(reverse("admin:flows_flowrun_changelist")).content.decode()
+    tests = staff.get(reverse("admin:flows_testrun_changelist")).content.decode()
+    assert f"/flowrun/{real.pk}/change/" in runs and f"/flowrun/{test.pk}/change/" not in runs
+    assert f"/testrun/{test.pk}/change/" in tests and f"/testrun/{real.pk}/change/" not in tests
+    assert staff.get(reverse("admin:flows_testrun_change", args=[test.pk])).status_code == 200
