@@ -109,8 +109,8 @@
 
   function save() {
     clearTimeout(state.timer);
-    if (state.saving) return state.saving.then(function () {
-      return state.changeCount !== state.savedCount ? save() : null;
+    if (state.saving) return state.saving.then(function (result) {
+      return state.changeCount !== state.savedCount ? save() : result;
     });
     var count = state.changeCount, body = current();
     setSaveState("saving", "Saving…");
