@@ -166,7 +166,9 @@ def test_a_flow_without_a_published_version_does_not_start(bot, admin_api):
 
 def test_deleting_a_flow_takes_its_versions_and_runs(admin_api, bot, django_capture_on_commit_callbacks):
     flow = create(admin_api, bot, trigger={"type": "manual"})
-    admin_api.put(f"/api/flows/{flow['id']}/", {**flow, "name": "Renamed", "nodes": [START], "edges": []}, format="json")
+    admin_api.put(
+        f"/api/flows/{flow['id']}/", {**flow, "name": "Renamed", "nodes": [START], "edges": []}, format="json"
+    )
     with django_capture_on_commit_callbacks(execute=True):
         admin_api.post(f"/api/flows/{flow['id']}/run/", {}, format="json")
         admin_api.post(f"/api/flows/{flow['id']}/test/", {}, format="json")
