@@ -151,6 +151,13 @@
     return type ? type.ports[index] : outputClass;
   };
 
+  /* Classes set before Drawflow draws the node: its height (ports-N) decides where the
+     connections end, so it must not change after they are routed. */
+  Canvas.prototype._classes = function (type) {
+    var t = this.types[type];
+    return "fb-node fb-family-" + familyOf(type) + " ports-" + (t ? t.ports.length : 0);
+  };
+
   Canvas.prototype._html = function (key, type) {
     var t = this.types[type];
     return '<div class="fb-node-head"><span class="fb-node-type">' + escapeHtml(t ? t.label : type) +
@@ -168,7 +175,6 @@
     nodeEl.dataset.key = node.data.key;
     nodeEl.dataset.type = node.data.type;
     nodeEl.setAttribute("aria-label", "Node " + node.data.key + " (" + (type ? type.label : node.data.type) + ")");
-    nodeEl.classList.add("ports-" + (type ? type.ports.length : 0));
     var self = this;
     nodeEl.querySelectorAll(".outputs .output").forEach(function (out, i) {
       var port = type ? type.ports[i] : "output " + (i + 1);
@@ -216,7 +222,7 @@
     var x = (clientX - rect.x) / editor.zoom, y = (clientY - rect.y) / editor.zoom;
     var key = this.nextKey(type);
     var id = editor.addNode(type, type === "start" ? 0 : 1, t.ports.length, Math.round(x), Math.round(y),
-      "fb-node fb-family-" + familyOf(type), { key: key, type: type, config: {} }, this._html(key, type));
+      this._classes(type), { key: key, type: type, config: {} }, this._html(key, type));
     this.idByKey[key] = id;
     this._decorate(id);
     this._changed("added");
@@ -233,7 +239,7 @@
       t.ports.forEach(function (p, i) { outputs["output_" + (i + 1)] = { connections: [] }; });
       var pos = n.position || {};
       data[id] = {
-        id: id, name: n.type, class: "fb-node fb-family-" + familyOf(n.type),
+        id: id, name: n.type, class: self._classes(n.type),
         data: { key: n.key, type: n.type, config: n.config || {} },
         html: self._html(n.key, n.type), typenode: false,
         inputs: n.type === "start" ? {} : { input_1: { connections: [] } },
