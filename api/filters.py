@@ -51,6 +51,7 @@ class FlowFilter(filters.FilterSet):
 
 class RunFilter(filters.FilterSet):
     flow = IdFilter(field_name="flow_id")
+    version = IdFilter(field_name="version__number", max_value=2_147_483_647)
     bot = IdFilter(field_name="flow__bot_id")
     ticket = IdFilter(field_name="ticket_id")
 

@@ -166,5 +166,11 @@ class NodeTypeSerializer(serializers.Serializer):
     name = serializers.CharField()
     label = serializers.CharField()
     description = serializers.CharField()
+    family = serializers.ChoiceField(
+        choices=["messages", "prompts", "actions", "logic"], help_text="The builder's palette group."
+    )
     ports = serializers.ListField(child=serializers.CharField())
+    success_port = serializers.CharField(
+        allow_null=True, help_text="The port a dry run leaves by unless another is picked."
+    )
     config_schema = JSONObjectField()

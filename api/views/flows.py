@@ -25,7 +25,7 @@ from api.serializers.versions import (
 )
 from api.views.base import AdminViewSet
 from events import services as events
-from flows import graph, nodes, stats, tryit, versions
+from flows import dry_run, graph, nodes, stats, tryit, versions
 from flows import services as flow_services
 from flows.models import Flow
 
@@ -250,7 +250,9 @@ def _node_type(node) -> dict:
         "name": node.name,
         "label": node.label,
         "description": node.description,
+        "family": node.family,
         "ports": list(node.ports),
+        "success_port": dry_run.success_port(node),
         "config_schema": node.config_schema,
     }
 

@@ -231,6 +231,7 @@ def preview(ctx: Context, config: dict) -> Outcome:
 NODE = NodeType(
     name="api_call",
     label="API call",
+    family="actions",
     ports=("success", "failure"),
     config_schema={
         "type": "object",

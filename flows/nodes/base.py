@@ -76,6 +76,8 @@ class NodeType:
     config_schema: dict[str, Any]
     execute: Callable[..., Outcome]
     description: str = ""
+    # The builder's palette groups types by family: messages, prompts, actions or logic.
+    family: str = "actions"
     # Extra checks beyond the schema (e.g. template syntax); returns messages.
     check: Callable[[dict[str, Any]], list[str]] | None = None
     # Leaving a waiting node when the run resumes by `port` (e.g. a question saving the

@@ -13,6 +13,7 @@ def execute(ctx: Context, config: dict) -> Outcome:
 NODE = NodeType(
     name="condition",
     label="Condition",
+    family="logic",
     ports=("true", "false"),
     config_schema={
         "type": "object",

@@ -48,6 +48,7 @@ def preview(ctx: Context, config: dict) -> Outcome:
 NODE = NodeType(
     name="database",
     label="Database",
+    family="actions",
     ports=("success", "failure"),
     config_schema={
         "type": "object",

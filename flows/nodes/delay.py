@@ -73,6 +73,7 @@ _amount = {"oneOf": [{"type": "number", "minimum": 0}, {"type": "string", "minLe
 NODE = NodeType(
     name="delay",
     label="Delay",
+    family="logic",
     ports=("next",),
     config_schema={
         "type": "object",

@@ -14,6 +14,7 @@ def execute(ctx, config) -> Outcome:
 NODE = NodeType(
     name="end",
     label="End",
+    family="logic",
     ports=(),
     config_schema={
         "type": "object",

@@ -65,6 +65,7 @@ def preview(ctx: Context, config: dict) -> Outcome:
 NODE = NodeType(
     name="jump_to_flow",
     label="Jump to flow",
+    family="actions",
     ports=("next",),
     config_schema={
         "type": "object",

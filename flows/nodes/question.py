@@ -28,6 +28,7 @@ def preview(ctx: Context, config: dict) -> Outcome:
 NODE = NodeType(
     name="question",
     label="Question",
+    family="prompts",
     ports=("answered",),
     config_schema={
         "type": "object",

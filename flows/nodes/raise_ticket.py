@@ -59,6 +59,7 @@ def preview(ctx: Context, config: dict) -> Outcome:
 NODE = NodeType(
     name="raise_ticket",
     label="Raise ticket",
+    family="actions",
     ports=("ticket_created", "ticket_closed", "agents_unavailable", "failure"),
     config_schema={
         "type": "object",

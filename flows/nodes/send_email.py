@@ -43,6 +43,7 @@ def preview(ctx: Context, config: dict) -> Outcome:
 NODE = NodeType(
     name="send_email",
     label="Send email",
+    family="messages",
     ports=("sent", "failure"),
     config_schema={
         "type": "object",

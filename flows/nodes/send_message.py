@@ -24,6 +24,7 @@ def preview(ctx: Context, config: dict) -> Outcome:
 NODE = NodeType(
     name="send_message",
     label="Send message",
+    family="messages",
     ports=("next",),
     config_schema={
         "type": "object",

@@ -17,6 +17,7 @@ def execute(ctx: Context, config: dict) -> Outcome:
 NODE = NodeType(
     name="set_variable",
     label="Set variable",
+    family="logic",
     ports=("next",),
     config_schema={
         "type": "object",

@@ -12,6 +12,7 @@ def execute(ctx, config) -> Outcome:
 NODE = NodeType(
     name="start",
     label="Start",
+    family="logic",
     ports=("next",),
     config_schema={"type": "object", "additionalProperties": True},
     execute=execute,

@@ -191,3 +191,40 @@ def test_agents_cannot_touch_drafts_or_versions(agent_api, admin_api, bot):
     ]:
         response = getattr(agent_api, method)(f"/api/flows/{flow['id']}/{path}", {}, format="json")
         assert response.status_code == 403, (method, path)
+
+
+def test_node_types_carry_their_palette_family_and_success_port(admin_api):
+    types = {t["name"]: t for t in admin_api.get("/api/node-types/?page_size=100").json()["results"]}
+    assert (types["api_call"]["family"], types["api_call"]["success_port"]) == ("actions", "success")
+    assert (types["raise_ticket"]["family"], types["raise_ticket"]["success_port"]) == (
+        "actions",
+        "ticket_closed",
+    )
+    assert (types["question"]["family"], types["send_email"]["family"]) == ("prompts", "messages")
+    assert (types["end"]["family"], types["end"]["success_port"]) == ("logic", None)
+
+
+def test_runs_filter_by_version(admin_api, bot, django_capture_on_commit_callbacks):
+    flow = create(admin_api, bot, trigger={"type": "manual"})
+    with django_capture_on_commit_callbacks(execute=True):
+        first = admin_api.post(f"/api/flows/{flow['id']}/run/", {}, format="json").json()["run"]
+    admin_api.put(f"/api/flows/{flow['id']}/", {**flow, "nodes": [START], "edges": []}, format="json")
+    with django_capture_on_commit_callbacks(execute=True):
+        second = admin_api.post(f"/api/flows/{flow['id']}/run/", {}, format="json").json()["run"]
+    assert [r["id"] for r in admin_api.get("/api/runs/?version=1").json()["results"]] == [first]
+    assert [r["id"] for r in admin_api.get("/api/runs/?version=2").json()["results"]] == [second]
+    assert admin_api.get("/api/runs/?version=x").status_code == 400
+
+
+def test_diff_against_the_draft(admin_api, bot):
+    flow = create(admin_api, bot)
+    draft = {"trigger": {"type": "manual"}, "nodes": [START], "edges": []}
+    admin_api.put(f"/api/flows/{flow['id']}/draft/", draft, format="json")
+    diff = admin_api.get(f"/api/flows/{flow['id']}/versions/1/diff/?against=draft").json()
+    assert diff["trigger"] == {
+        "before": {"type": "event", "event": "ticket-closed"},
+        "after": {"type": "manual"},
+    }
+    assert [n["key"] for n in diff["nodes"]["removed"]] == ["done"]
+    assert diff["edges"]["removed"] == [{"source": "start", "port": "next", "target": "done"}]
+    assert admin_api.get(f"/api/flows/{flow['id']}/versions/1/diff/?against=5").status_code == 404

@@ -65,3 +65,12 @@ def on_commit(django_capture_on_commit_callbacks):
 
 def steps_of(run: FlowRun) -> list[tuple[str, str]]:
     return list(run.steps.order_by("seq").values_list("node_key", "port"))
+
+
+@pytest.fixture
+def staff(client, admin_user):
+    """A superuser's browser session on the admin."""
+    admin_user.is_superuser = True
+    admin_user.save()
+    client.force_login(admin_user)
+    return client

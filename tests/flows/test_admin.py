@@ -24,14 +24,6 @@ FLOW = {
 }
 
 
-@pytest.fixture
-def staff(client, admin_user):
-    admin_user.is_superuser = True
-    admin_user.save()
-    client.force_login(admin_user)
-    return client
-
-
 def test_import_json_creates_the_flow(staff, bot):
     url = reverse("admin:flows_flow_import")
     assert "Import JSON" in staff.get(reverse("admin:flows_flow_changelist")).content.decode()

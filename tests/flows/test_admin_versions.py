@@ -12,14 +12,6 @@ from tests.flows.conftest import build_flow
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def staff(client, admin_user):
-    admin_user.is_superuser = True
-    admin_user.save()
-    client.force_login(admin_user)
-    return client
-
-
 def test_the_history_lists_versions_and_restore_copies_one_into_the_draft(staff, bot, admin_user):
     flow = build_flow(bot, [("say", "send_message", {"text": "v1"})])
     flow.draft = {**flow.draft, "nodes": flow.draft["nodes"][:1], "edges": []}
