@@ -2,6 +2,7 @@
    node editor that does the dragging, connection drawing, pan and zoom. Layout is dagre's. */
 "use strict";
 (function (FB) {
+  // Palette families, for a server whose node types do not name theirs.
   var FAMILIES = {
     send_message: "messages", send_email: "messages",
     question: "prompts",
@@ -23,7 +24,10 @@
     this.container = container;
     this.types = {};
     var self = this;
-    nodeTypes.forEach(function (t) { self.types[t.name] = t; });
+    nodeTypes.forEach(function (t) {
+      self.types[t.name] = t;
+      if (t.family) FAMILIES[t.name] = t.family;  // the registry's word wins over the defaults
+    });
     this.callbacks = callbacks;
     this.idByKey = {};
     this.loading = false;

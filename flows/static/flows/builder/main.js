@@ -272,7 +272,7 @@
     var row = el("div", { "class": "fb-field" });
     row.appendChild(el("label", { "for": "fb-dry-port" }, "In dry runs, leave by"));
     var select = el("select", { id: "fb-dry-port", "aria-describedby": "fb-dry-port-help" });
-    select.appendChild(el("option", { value: "" }, "its success port"));
+    select.appendChild(el("option", { value: "" }, "its success port" + (type.success_port ? " (" + type.success_port + ")" : "")));
     type.ports.forEach(function (p) {
       var o = el("option", { value: p }, p);
       if (state.dryRunPorts[key] === p) o.selected = true;
