@@ -14,20 +14,15 @@ the number of SQL queries of each endpoint at two sizes (flows, list length).
 from __future__ import annotations
 
 import argparse
-import atexit
 import os
 import re
 import shutil
-import signal
-import socket
 import subprocess
 import sys
 import tempfile
-import time
-import urllib.request
 from pathlib import Path
 
-from bench.common import BACKENDS, ROOT, configure, machine
+from bench.common import BACKENDS, WebServer, configure, machine
 
 WRK = shutil.which("wrk") or "/usr/bin/wrk"
 
@@ -63,12 +58,6 @@ end
 """
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def setup(flows: int, tickets: int):
     from rest_framework.authtoken.models import Token
 
@@ -79,45 +68,11 @@ def setup(flows: int, tickets: int):
     return bot, agent, token, open_tickets(bot, tickets)
 
 
-class Gunicorn:
-    def __init__(self, env: dict[str, str], workers: int) -> None:
-        self.port = free_port()
-        self.log = ROOT / "var" / "bench" / f"gunicorn-{os.getpid()}.log"
-        self.proc = subprocess.Popen(
-            [
-                str(Path(sys.executable).with_name("gunicorn")),
-                "studio.wsgi",
-                "--workers",
-                str(workers),
-                "--bind",
-                f"127.0.0.1:{self.port}",
-            ],
-            cwd=ROOT,
-            env={**os.environ, **env},
-            stdout=self.log.open("wb"),
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-        atexit.register(self.stop)  # a benchmark that dies must not leave a server behind
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                urllib.request.urlopen(f"http://127.0.0.1:{self.port}/healthz", timeout=1).read()
-                break
-            except OSError:
-                if time.monotonic() > deadline or self.proc.poll() is not None:
-                    self.stop()
-                    raise RuntimeError("gunicorn did not start:\n" + self.log.read_text(errors="replace"))
-                time.sleep(0.1)
-
-    def stop(self) -> None:
-        if self.proc.poll() is None:
-            os.killpg(self.proc.pid, signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.proc.pid, signal.SIGKILL)
-                self.proc.wait()
+def Gunicorn(env: dict[str, str], workers: int) -> WebServer:
+    gunicorn = str(Path(sys.executable).with_name("gunicorn"))
+    return WebServer(
+        env, "gunicorn", [gunicorn, "studio.wsgi", "--workers", str(workers), "--bind", "127.0.0.1:{port}"]
+    )
 
 
 def wrk(

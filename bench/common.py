@@ -7,10 +7,12 @@ import logging
 import os
 import platform
 import signal
+import socket
 import statistics
 import subprocess
 import sys
 import time
+import urllib.request
 import uuid
 from datetime import date
 from pathlib import Path
@@ -97,6 +99,49 @@ def configure(backend: str, name: str, **extra: str) -> dict[str, str]:
 
         redis.from_url(REDIS_URL).delete(f"django_q:{env['Q_CLUSTER_NAME']}:q")
     return env
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class WebServer:
+    """A web server subprocess on a free loopback port, returned once `/healthz` answers.
+    `command` is its argv with `{port}` where the port goes."""
+
+    def __init__(self, env: dict[str, str], name: str, command: list[str]) -> None:
+        self.port = free_port()
+        self.log = ROOT / "var" / "bench" / f"{name}-{os.getpid()}.log"
+        self.proc = subprocess.Popen(
+            [part.replace("{port}", str(self.port)) for part in command],
+            cwd=ROOT,
+            env={**os.environ, **env},
+            stdout=self.log.open("wb"),
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        atexit.register(self.stop)  # a benchmark that dies must not leave a server behind
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                urllib.request.urlopen(f"http://127.0.0.1:{self.port}/healthz", timeout=1).read()
+                break
+            except OSError:
+                if time.monotonic() > deadline or self.proc.poll() is not None:
+                    self.stop()
+                    raise RuntimeError(f"{name} did not start:\n" + self.log.read_text(errors="replace"))
+                time.sleep(0.1)
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            os.killpg(self.proc.pid, signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+                self.proc.wait()
 
 
 class Cluster:

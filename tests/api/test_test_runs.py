@@ -12,7 +12,7 @@ from django_q.models import Schedule
 from events.models import EventOccurrence
 from flows.models import Flow, FlowRun
 from inbox.models import Message, Ticket
-from studio.dashboard import dashboard
+from home.dashboard import dashboard
 from tables.models import Row
 from tests.conftest import activate
 
