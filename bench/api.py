@@ -18,9 +18,11 @@ import os
 import re
 import shutil
 import subprocess
+import sys
 import tempfile
+from pathlib import Path
 
-from bench.common import BACKENDS, Gunicorn, configure, machine
+from bench.common import BACKENDS, WebServer, configure, machine
 
 WRK = shutil.which("wrk") or "/usr/bin/wrk"
 
@@ -64,6 +66,13 @@ def setup(flows: int, tickets: int):
     bot, agent = setup_bot(flows, "http://127.0.0.1:9/unused", name="api load")
     token = Token.objects.get_or_create(user=agent)[0].key
     return bot, agent, token, open_tickets(bot, tickets)
+
+
+def Gunicorn(env: dict[str, str], workers: int) -> WebServer:
+    gunicorn = str(Path(sys.executable).with_name("gunicorn"))
+    return WebServer(
+        env, "gunicorn", [gunicorn, "studio.wsgi", "--workers", str(workers), "--bind", "127.0.0.1:{port}"]
+    )
 
 
 def wrk(
@@ -126,7 +135,7 @@ def load(args, env, token, tickets) -> None:
     finally:
         server.stop()
     print(
-        f"load: gunicorn --workers {args.gunicorn_workers} (sync), wrk -t{threads} -c{args.connections} "
+        f"load: gunicorn --workers {args.gunicorn_workers} (worker class and threads: gunicorn.conf.py), wrk -t{threads} -c{args.connections} "
         f"-d{args.duration}s on loopback; {args.flows} active ticket-closed flows"
     )
     print("endpoint   requests/s  p50 ms  p95 ms  p99 ms  non-2xx  socket errors")

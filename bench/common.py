@@ -101,6 +101,50 @@ def configure(backend: str, name: str, **extra: str) -> dict[str, str]:
     return env
 
 
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class WebServer:
+    """A web server subprocess on a free loopback port, returned once `/healthz` answers.
+    `command` is its argv with `{port}` where the port goes."""
+
+    def __init__(self, env: dict[str, str], name: str, command: list[str]) -> None:
+        self.port = free_port()
+        self.log = ROOT / "var" / "bench" / f"{name}-{os.getpid()}.log"
+        self.log.parent.mkdir(parents=True, exist_ok=True)
+        self.proc = subprocess.Popen(
+            [part.replace("{port}", str(self.port)) for part in command],
+            cwd=ROOT,
+            env={**os.environ, **env},
+            stdout=self.log.open("wb"),
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        atexit.register(self.stop)  # a benchmark that dies must not leave a server behind
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                urllib.request.urlopen(f"http://127.0.0.1:{self.port}/healthz", timeout=1).read()
+                break
+            except OSError:
+                if time.monotonic() > deadline or self.proc.poll() is not None:
+                    self.stop()
+                    raise RuntimeError(f"{name} did not start:\n" + self.log.read_text(errors="replace"))
+                time.sleep(0.1)
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            os.killpg(self.proc.pid, signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+                self.proc.wait()
+
+
 class Cluster:
     """A `manage.py qcluster` subprocess with a given number of workers."""
 
@@ -212,55 +256,3 @@ def percentiles(values: list[float]) -> dict[str, float]:
         return {"p50": values[0], "p95": values[0], "p99": values[0]}
     cuts = statistics.quantiles(values, n=100, method="inclusive")
     return {"p50": statistics.median(values), "p95": cuts[94], "p99": cuts[98]}
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-class Gunicorn:
-    """gunicorn serving the studio on loopback; with no `workers`, the repository's
-    gunicorn.conf.py decides (as in production)."""
-
-    def __init__(self, env: dict[str, str], workers: int | None = None, *extra: str) -> None:
-        self.port = free_port()
-        self.log = ROOT / "var" / "bench" / f"gunicorn-{os.getpid()}.log"
-        self.log.parent.mkdir(parents=True, exist_ok=True)
-        args = [
-            str(Path(sys.executable).with_name("gunicorn")),
-            "studio.wsgi",
-            "--bind",
-            f"127.0.0.1:{self.port}",
-        ]
-        if workers:
-            args += ["--workers", str(workers)]
-        self.proc = subprocess.Popen(
-            [*args, *extra],
-            cwd=ROOT,
-            env={**os.environ, **env},
-            stdout=self.log.open("wb"),
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-        atexit.register(self.stop)  # a benchmark that dies must not leave a server behind
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                urllib.request.urlopen(f"http://127.0.0.1:{self.port}/healthz", timeout=1).read()
-                break
-            except OSError:
-                if time.monotonic() > deadline or self.proc.poll() is not None:
-                    self.stop()
-                    raise RuntimeError("gunicorn did not start:\n" + self.log.read_text(errors="replace"))
-                time.sleep(0.1)
-
-    def stop(self) -> None:
-        if self.proc.poll() is None:
-            os.killpg(self.proc.pid, signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.proc.pid, signal.SIGKILL)
-                self.proc.wait()

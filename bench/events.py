@@ -27,13 +27,14 @@ import sys
 import threading
 import time
 import urllib.request
+from pathlib import Path
 
 from bench.common import (
     BACKENDS,
     ROOT,
     Cluster,
     CpuMeter,
-    Gunicorn,
+    WebServer,
     configure,
     database_backend_pids,
     machine,
@@ -219,8 +220,10 @@ def measure(args, env: dict, event_id: int, token: str, receiver: str) -> dict:
 
     connection.close()  # the servers open their own connections; keep ours out of the way
     cluster = Cluster(env, args.workers)
-    extra = ("--workers", str(args.web_workers)) if args.web_workers else ()
-    web = Gunicorn(env, None, *extra)
+    # Without --web-workers, gunicorn.conf.py decides, as in production.
+    extra = ["--workers", str(args.web_workers)] if args.web_workers else []
+    gunicorn = str(Path(sys.executable).with_name("gunicorn"))
+    web = WebServer(env, "gunicorn", [gunicorn, "studio.wsgi", "--bind", "127.0.0.1:{port}", *extra])
     cpu = CpuMeter(
         web=lambda: session_pids(web.proc.pid),
         cluster=lambda: session_pids(cluster.proc.pid),

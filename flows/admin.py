@@ -1,3 +1,5 @@
+from __future__ import annotations
+
 import json
 
 from django.contrib import admin, messages
@@ -10,33 +12,38 @@ from django.utils.formats import date_format
 from django.utils.html import format_html, format_html_join
 from django.views.decorators.http import require_POST
 
-from flows import diagram, graph, services, versions
-from flows.admin_forms import EdgeFormSet, ImportFlowForm
-from flows.models import Edge, Flow, FlowRun, Node, TestRun
+from flows import graph, services, versions
+from flows.admin_forms import ImportFlowForm
+from flows.models import Flow, FlowRun, TestRun
 from studio.errors import ServiceError
 
 RECENT_RUNS = 10
 
 
-class NodeInline(admin.TabularInline):
-    model = Node
-    extra = 0
-    fields = ["key", "type", "config", "position_x", "position_y"]
-
-
-class EdgeInline(admin.TabularInline):
-    model = Edge
-    formset = EdgeFormSet
-    extra = 0
-    fields = ["source", "port", "target"]
-    fk_name = "flow"
-
-    def formfield_for_foreignkey(self, db_field, request, **kwargs):
-        # Only this flow's nodes can be joined (the change page's flow).
-        if db_field.name in ("source", "target"):
-            flow_id = request.resolver_match.kwargs.get("object_id") if request.resolver_match else None
-            kwargs["queryset"] = Node.objects.filter(flow_id=flow_id) if flow_id else Node.objects.none()
-        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+def _builder_config(flow: Flow) -> dict:
+    """What the builder's script needs, passed with json_script (no inline script)."""
+    api = f"/api/flows/{flow.pk}/"
+    return {
+        "flow": flow.pk,
+        "bot": flow.bot_id,
+        "name": flow.name,
+        "urls": {
+            "flow": api,
+            "draft": f"{api}draft/",
+            "publish": f"{api}publish/",
+            "versions": f"{api}versions/",
+            "test": f"{api}test/",
+            "sample_event": f"{api}sample-event/",
+            "stats": f"{api}stats/?days=14",
+            "node_types": "/api/node-types/?page_size=1000",
+            "events": f"/api/events/?bot={flow.bot_id}&page_size=1000",
+            "occurrences": "/api/event-occurrences/",
+            "runs": "/api/runs/",
+            "run_page": reverse("admin:flows_flowrun_change", args=[0]).replace("/0/", "/{id}/"),
+            "test_run_page": reverse("admin:flows_testrun_change", args=[0]).replace("/0/", "/{id}/"),
+            "export": reverse("admin:flows_flow_export", args=[flow.pk]),
+        },
+    }
 
 
 def _json_download(data, filename: str) -> HttpResponse:
@@ -47,17 +54,45 @@ def _json_download(data, filename: str) -> HttpResponse:
 
 @admin.register(Flow)
 class FlowAdmin(admin.ModelAdmin):
-    """A flow's page draws its graph (mermaid), lists its recent runs, imports and exports JSON."""
+    """A flow's page is the visual builder (flows/static/flows/builder/): the graph, the
+    trigger, test runs, versions and figures are edited through the REST API; the form
+    below it keeps only the flow's name, description and on/off switch. JSON import and
+    export stay."""
 
-    list_display = ["name", "bot", "trigger_type", "trigger_event", "is_active", "live_version", "updated_at"]
+    list_display = [
+        "name",
+        "bot",
+        "trigger_type",
+        "trigger_event",
+        "is_active",
+        "live_version",
+        "updated_at",
+        "builder_link",
+    ]
     list_filter = ["bot", "trigger_type", "is_active"]
     list_select_related = ["bot", "published_version"]
     search_fields = ["name"]
-    exclude = ["draft", "published_version", "version_count"]
-    readonly_fields = ["live_version", "unpublished_changes", "version_history"]
-    inlines = [NodeInline, EdgeInline]
     actions = ["export_json"]
     change_list_template = "admin/flows/flow/change_list.html"
+
+    readonly_fields = ["live_version", "unpublished_changes", "version_history"]
+
+    def get_fields(self, request, obj=None):
+        if obj is None:
+            return ["bot", "name", "description"]
+        return ["name", "description", "is_active", "live_version", "unpublished_changes", "version_history"]
+
+    @admin.display(description="Builder")
+    def builder_link(self, flow: Flow) -> str:
+        url = reverse("admin:flows_flow_change", args=[flow.pk])
+        return format_html('<a href="{}" class="open-builder">Open builder</a>', url)
+
+    def response_add(self, request, obj, post_url_continue=None):
+        # A new flow is built on its canvas: go there whichever save button was pressed.
+        self.message_user(
+            request, f"Flow {obj.name!r} created: add its nodes on the canvas.", messages.SUCCESS
+        )
+        return HttpResponseRedirect(reverse("admin:flows_flow_change", args=[obj.pk]))
 
     @admin.display(description="published version")
     def live_version(self, flow: Flow):
@@ -98,12 +133,6 @@ class FlowAdmin(admin.ModelAdmin):
             format_html_join("", "{}", ((row,) for row in rows)),
         )
 
-    def save_related(self, request, form, formsets, change):
-        super().save_related(request, form, formsets, change)
-        # The rows edited here are the published graph: a valid change is published at once
-        # (as the API's PUT does); an invalid one only becomes the draft.
-        versions.publish_tables(form.instance, user=request.user, note="Edited in the admin")
-
     def restore_view(self, request: HttpRequest, pk: int, number: int):
         flow = get_object_or_404(Flow, pk=pk)
         if not self.has_change_permission(request, flow):
@@ -120,21 +149,12 @@ class FlowAdmin(admin.ModelAdmin):
             )
         return HttpResponseRedirect(reverse("admin:flows_flow_change", args=[pk]))
 
-    def _create_formsets(self, request, obj, change):
-        formsets, inline_instances = super()._create_formsets(request, obj, change)
-        node_formset = next((f for f in formsets if f.model is Node), None)
-        for formset in formsets:
-            if isinstance(formset, EdgeFormSet):
-                formset.node_formset, formset.flow = node_formset, obj
-        return formsets, inline_instances
-
     def change_view(self, request, object_id, form_url="", extra_context=None):
         flow = self.get_object(request, object_id)
         if flow is not None:
             extra_context = {
                 **(extra_context or {}),
-                "flow_diagram": diagram.mermaid_flowchart(flow),
-                "flow_edges": diagram.edge_descriptions(flow),
+                "builder": _builder_config(flow),
                 "recent_runs": flow.runs.exclude(trigger=FlowRun.Trigger.TEST).order_by("-created_at", "-id")[
                     :RECENT_RUNS
                 ],

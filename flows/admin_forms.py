@@ -1,4 +1,4 @@
-"""Forms of the flows admin: JSON import, and the whole-graph check of inline edits."""
+"""Forms of the flows admin: JSON import (the builder edits graphs through the API)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,6 @@ from typing import Any
 
 from django import forms
 from django.core.exceptions import ValidationError
-from django.forms.models import BaseInlineFormSet
 
 from flows import graph
 from flows.models import Flow
@@ -63,53 +62,3 @@ class ImportFlowForm(forms.Form):
                     self.add_error("data", f"{field}: {message}")
             return None
         return self.flow
-
-
-class EdgeFormSet(BaseInlineFormSet):
-    """Checks the graph as it would be saved (nodes and edges of this submission) with
-    graph.validate, so the admin cannot save what the API would refuse."""
-
-    node_formset = None  # set by FlowAdmin once both formsets exist
-    flow = None
-
-    def clean(self) -> None:
-        super().clean()
-        nodes = self.node_formset
-        if nodes is None or self.flow is None or not nodes.is_valid() or any(self.errors):
-            return
-        try:
-            graph.validate(_graph_data(self.flow, nodes, self))
-        except graph.FlowInvalid as exc:
-            raise ValidationError([f"{field}: {m}" for field, ms in exc.errors.items() for m in ms]) from exc
-
-
-def _live(formset) -> list[dict[str, Any]]:
-    return [f.cleaned_data for f in formset.forms if f.cleaned_data and not f.cleaned_data.get("DELETE")]
-
-
-def _graph_data(flow, node_formset, edge_formset) -> dict[str, Any]:
-    nodes = _live(node_formset)
-    # Edges point at saved nodes; a node renamed or deleted in this submission is followed.
-    keys = {n["id"].pk: n["key"] for n in nodes if n.get("id") is not None}
-
-    def key_of(node) -> str:
-        return keys.get(node.pk, f"{node.key} (deleted)")
-
-    return {
-        "name": flow.name,
-        "trigger": flow.trigger,
-        "nodes": [
-            {
-                "key": n["key"],
-                "type": n["type"],
-                "config": n.get("config") or {},
-                "position": {"x": n.get("position_x") or 0, "y": n.get("position_y") or 0},
-            }
-            for n in nodes
-        ],
-        "edges": [
-            {"source": key_of(e["source"]), "port": e["port"], "target": key_of(e["target"])}
-            for e in _live(edge_formset)
-            if e.get("source") and e.get("target")
-        ],
-    }

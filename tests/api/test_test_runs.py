@@ -11,8 +11,8 @@ from django_q.models import Schedule
 
 from events.models import EventOccurrence
 from flows.models import Flow, FlowRun
+from home.dashboard import dashboard
 from inbox.models import Message, Ticket
-from studio.dashboard import dashboard
 from tables.models import Row
 from tests.conftest import activate
 

@@ -91,3 +91,14 @@ def test_the_api_benchmark_runs_its_query_counts_and_a_short_load():
     )
     assert "queries per request" in out
     assert "resolve" in out and "list" in out
+
+
+@pytest.mark.browser
+@pytest.mark.skipif(
+    not Path(os.environ.get("CHROMIUM", "/usr/bin/chromium")).exists() and not os.environ.get("CI"),
+    reason="no chromium (apt-get install chromium)",
+)
+def test_the_builder_benchmark_opens_and_saves_a_flow_in_the_browser():
+    out = bench("bench.builder", "--nodes", "12", "--repeat", "1")
+    assert "flow: 12 nodes" in out
+    assert "open  median" in out and "save  median" in out

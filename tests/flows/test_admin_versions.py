@@ -1,4 +1,4 @@
-"""The flow's admin page: version history with Restore; inline edits publish; test runs apart."""
+"""The flow's admin page: version history with Restore; the form under the builder; test runs apart."""
 
 from __future__ import annotations
 
@@ -8,7 +8,6 @@ from django.urls import reverse
 from flows import versions
 from flows.models import Flow, FlowRun
 from tests.flows.conftest import build_flow
-from tests.flows.test_admin import inline_post
 
 pytestmark = pytest.mark.django_db
 
@@ -32,17 +31,18 @@ def test_the_history_lists_versions_and_restore_copies_one_into_the_draft(staff,
     assert [n["key"] for n in Flow.objects.get(pk=flow.pk).draft["nodes"]] == ["start", "say"]
 
 
-def test_a_valid_inline_edit_is_published(staff, bot, admin_user):
+def test_the_form_under_the_builder_leaves_versions_and_draft_alone(staff, bot):
     flow = build_flow(bot, [("say", "send_message", {"text": "Hi"})])
-    data = inline_post(flow)
-    data["nodes-1-config"] = '{"text": "Hello"}'
-    response = staff.post(reverse("admin:flows_flow_change", args=[flow.pk]), data)
+    flow.draft = {**flow.draft, "nodes": flow.draft["nodes"][:1], "edges": []}
+    flow.save()
+    response = staff.post(
+        reverse("admin:flows_flow_change", args=[flow.pk]),
+        {"name": "Renamed", "description": "", "is_active": "on"},
+    )
     assert response.status_code == 302
     flow = Flow.objects.get(pk=flow.pk)
-    version = flow.published_version
-    assert (version.number, version.published_by, version.note) == (2, admin_user, "Edited in the admin")
-    assert version.graph["nodes"][1]["config"] == {"text": "Hello"}
-    assert not versions.has_unpublished_changes(flow)
+    assert (flow.name, flow.published_version.number, flow.versions.count()) == ("Renamed", 1, 1)
+    assert [n["key"] for n in flow.draft["nodes"]] == ["start"] and versions.has_unpublished_changes(flow)
 
 
 def test_test_runs_are_listed_apart(staff, bot):
