@@ -173,6 +173,40 @@ def test_it_creates_and_emits_a_custom_event(admin_api, bot):
     }
 
 
+def test_an_emit_answers_every_run_it_started_each_run_once(
+    admin_api, bot, django_capture_on_commit_callbacks
+):
+    event = admin_api.post(
+        "/api/events/", {"bot": bot.pk, "key": "order-paid", "name": "Paid"}, format="json"
+    )
+    event = event.json()
+    admin_api.post(f"/api/events/{event['id']}/activate/")
+    flows = [
+        admin_api.post(
+            "/api/flows/",
+            {
+                "bot": bot.pk,
+                "name": f"On payment {i}",
+                "trigger": {"type": "event", "event": "order-paid"},
+                "nodes": [{"key": "start", "type": "start"}],
+                "edges": [],
+            },
+            format="json",
+        ).json()
+        for i in range(2)
+    ]
+    with django_capture_on_commit_callbacks(execute=True):  # the request's commit hands off
+        response = admin_api.post(
+            f"/api/events/{event['id']}/emit/", {"payload": {"order": 7}}, format="json"
+        )
+    assert response.status_code == 202, response.json()
+    body = response.json()
+    runs = FlowRun.objects.filter(occurrence_id=body["occurrence"])
+    assert body["runs"] == sorted(run.pk for run in runs)
+    assert sorted(run.flow_id for run in runs) == sorted(f["id"] for f in flows)
+    assert {run.status for run in runs} == {"succeeded"}
+
+
 def test_it_starts_a_conversation_and_posts_as_the_customer(agent_api, bot):
     response = agent_api.post(
         "/api/conversations/",
