@@ -184,6 +184,10 @@ if REDIS_URL:
     Q_CLUSTER["redis"] = REDIS_URL
 else:
     Q_CLUSTER["orm"] = "default"
+    # One statement locks and returns a batch of ready tasks (studio/queue.py);
+    # Q_BROKER_CLASS="" falls back to django-q2's own ORM broker.
+    if broker_class := env_str("Q_BROKER_CLASS", "studio.queue.OrmBroker"):
+        Q_CLUSTER["broker_class"] = broker_class
 
 # --- REST API -----------------------------------------------------------------------------
 REST_FRAMEWORK = {

@@ -111,6 +111,7 @@ def start_cluster(transactional_db, monkeypatch, tmp_path) -> Callable[..., Clus
                 pytest.skip(f"no Redis server at {REDIS_URL}")
             monkeypatch.setattr(Conf, "ORM", None)
             monkeypatch.setattr(Conf, "REDIS", REDIS_URL)
+            monkeypatch.setattr(Conf, "BROKER_CLASS", None)  # settings chose the ORM's (no REDIS_URL)
         else:
             monkeypatch.setattr(Conf, "ORM", "default")
         brokers.add(broker)

@@ -39,3 +39,25 @@ def test_a_task_enqueued_in_a_transaction_is_queued_when_it_commits(real_queue):
 def test_tasks_enqueued_together_are_all_queued(real_queue):
     enqueue_each("flows.tasks.execute_run", [3, 4, 5])
     assert sorted(task.task["args"][0] for task in OrmQ.objects.all()) == [3, 4, 5]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_orm_broker_hands_each_ready_task_out_once_until_its_retry_time():
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from studio.queue import OrmBroker
+
+    broker = OrmBroker(list_key="cluster-a")
+    ids = [broker.enqueue(f"package {i}") for i in range(3)]
+    OrmQ.objects.create(key="cluster-b", payload="another cluster's", lock=timezone.now())
+
+    taken = broker.dequeue()
+    assert sorted(taken) == [(pk, f"package {i}") for i, pk in enumerate(ids)]
+    assert broker.dequeue() is None  # locked: nobody else gets them before `retry`
+    # Not acknowledged within `retry` seconds: handed out again.
+    OrmQ.objects.filter(pk=ids[0]).update(lock=timezone.now() - timedelta(seconds=1))
+    assert broker.dequeue() == [(ids[0], "package 0")]
+    broker.acknowledge(ids[0])
+    assert not OrmQ.objects.filter(pk=ids[0]).exists()
