@@ -109,9 +109,9 @@ def csat_view(request: HttpRequest, token: str) -> HttpResponse:
         if ticket is None:
             raise Conflict("There is nothing to rate in this conversation.")
         rating = request.POST.get("rating", "")
-        services.submit_csat(
-            ticket, int(rating) if rating.isdigit() else rating, comment=request.POST.get("comment", "")
-        )
+        # ASCII digits only: "²".isdigit() is true and int("²") raises.
+        number = int(rating) if rating.isascii() and rating.isdigit() and len(rating) <= 3 else rating
+        services.submit_csat(ticket, number, comment=request.POST.get("comment", ""))
     except ServiceError as exc:
         return _answer(request, conversation, exc, "")
     return _answer(request, conversation, None, "Thank you for your rating.")
