@@ -52,13 +52,14 @@ def start_event_flows(occurrence) -> int:
         .order_by()
         .values_list("pk", flat=True)
     )  # order_by(): Meta.ordering would join Bot to sort
+    links = _event_links(occurrence.bot_id, occurrence.payload)
     runs = [
         FlowRun(
             flow_id=flow_id,
             trigger=FlowRun.Trigger.EVENT,
             occurrence=occurrence,
             context={"event": occurrence.payload},
-            **_event_links(occurrence.payload),
+            **links,
         )
         for flow_id in flows
     ]
@@ -69,12 +70,28 @@ def start_event_flows(occurrence) -> int:
     return len(runs)
 
 
-def _event_links(payload: dict[str, Any]) -> dict[str, Any]:
+def _payload_id(value: Any) -> int | None:
+    """`{"id": 7}` -> 7; anything else (a string, a bool, -1, 10**30, no id) -> None."""
+    ident = value.get("id") if isinstance(value, dict) else None
+    if isinstance(ident, bool) or not isinstance(ident, int) or not 0 < ident < 2**63:
+        return None
+    return ident
+
+
+def _event_links(bot_id: int, payload: dict[str, Any]) -> dict[str, Any]:
+    """Link the runs to the payload's ticket and conversation only when those rows exist and
+    belong to the emitting bot. An emitted payload is caller data: linking another bot's
+    conversation would let a send_message write into that bot's customer chat. Otherwise the
+    data stays in `event` and nothing is linked."""
+    from inbox.models import Conversation, Ticket
+
     links: dict[str, Any] = {}
-    if isinstance(payload.get("ticket"), dict) and payload["ticket"].get("id"):
-        links["ticket_id"] = payload["ticket"]["id"]
-    if isinstance(payload.get("conversation"), dict) and payload["conversation"].get("id"):
-        links["conversation_id"] = payload["conversation"]["id"]
+    ticket_id = _payload_id(payload.get("ticket"))
+    if ticket_id is not None and Ticket.objects.filter(pk=ticket_id, bot_id=bot_id).exists():
+        links["ticket_id"] = ticket_id
+    conversation_id = _payload_id(payload.get("conversation"))
+    if conversation_id is not None and Conversation.objects.filter(pk=conversation_id, bot_id=bot_id).exists():
+        links["conversation_id"] = conversation_id
     return links
 
 
