@@ -218,6 +218,11 @@ def _run_node(walk: _Walk, node, node_type, *, record: bool) -> str | None:
         )
         return None
     if target is None:
+        if outcome.port in UNHANDLED_FAILURE_PORTS:
+            # Nobody handles it: the run fails, loudly, rather than ending green. A flow that
+            # means to ignore it connects the port to an `end` node.
+            step.error = _unhandled(node, outcome)[:5000]
+            return _fail(walk, step.error)
         if walk.flow_run.ticket_wait_node:
             return _wait(walk, current=walk.flow_run.ticket_wait_node, wait=Outcome(wait="ticket"))
         return _advance(walk, current=node.key, finished=True)
@@ -225,6 +230,23 @@ def _run_node(walk: _Walk, node, node_type, *, record: bool) -> str | None:
     if record:
         _advance(walk, current=target)
     return None
+
+
+# Ports meaning "this did not happen"; with no edge they fail the run instead of ending it.
+UNHANDLED_FAILURE_PORTS = frozenset({"failure", "agents_unavailable"})
+
+
+def _unhandled(node, outcome: Outcome) -> str:
+    detail = outcome.outputs.get("error") or (
+        "no agent is available"
+        + (f" in group {outcome.outputs['group']!r}" if outcome.outputs.get("group") else "")
+        if outcome.port == "agents_unavailable"
+        else "it failed"
+    )
+    return (
+        f"Node {node.key!r} ({node.type}) failed: {detail} (its {outcome.port!r} port has no edge; "
+        "connect it to an end node to ignore this)"
+    )
 
 
 def _sizes(variables: dict[str, Any]) -> dict[str, int]:

@@ -90,7 +90,10 @@ def _event_links(bot_id: int, payload: dict[str, Any]) -> dict[str, Any]:
     if ticket_id is not None and Ticket.objects.filter(pk=ticket_id, bot_id=bot_id).exists():
         links["ticket_id"] = ticket_id
     conversation_id = _payload_id(payload.get("conversation"))
-    if conversation_id is not None and Conversation.objects.filter(pk=conversation_id, bot_id=bot_id).exists():
+    if (
+        conversation_id is not None
+        and Conversation.objects.filter(pk=conversation_id, bot_id=bot_id).exists()
+    ):
         links["conversation_id"] = conversation_id
     return links
 

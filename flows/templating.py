@@ -20,6 +20,7 @@ and has the argument checks but no address-space ceiling. str methods are an all
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import json
 import os
 import re
@@ -425,20 +426,33 @@ def _limits(budget: _Budget):
             signal.setitimer(signal.ITIMER_PROF, *previous_timer)
 
 
+def _trim_heap() -> None:
+    try:
+        ctypes.CDLL(None).malloc_trim(0)  # glibc; elsewhere the allocator keeps what it keeps
+    except (OSError, AttributeError):
+        pass
+
+
 def _guarded(func, budget: _Budget):
+    out_of_memory = False
     try:
         with _limits(budget):
             return func()
     except TemplateFailed:
         raise
-    except MemoryError as exc:
-        raise TemplateFailed(f"the template needed more than {MAX_MEMORY // 2**20} MB") from exc
+    except MemoryError:
+        out_of_memory = True
     except TemplateError as exc:
         raise TemplateFailed(str(exc.message or exc)) from exc
     except (ArithmeticError, TypeError, ValueError, LookupError, AttributeError, RecursionError) as exc:
         raise TemplateFailed(f"{type(exc).__name__}: {exc}") from exc
     except SyntaxError as exc:  # Python refused the compiled template ("too many levels")
         raise TemplateFailed(f"the template nests too deeply ({exc.msg})") from exc
+    # Out of the except block, the MemoryError's traceback (and the frames holding what was
+    # built) is gone: hand the freed heap back to the system before going on.
+    assert out_of_memory
+    _trim_heap()
+    raise TemplateFailed(f"the template needed more than {MAX_MEMORY // 2**20} MB")
 
 
 def _check_source(source: str) -> None:

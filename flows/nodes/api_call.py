@@ -4,7 +4,8 @@ Every try has a timeout; connection errors, 429 and 5xx are retried with exponen
 The Idempotency-Key (and, when signing, the webhook-id) is derived from the run, the node and
 the step number, so it is the same on every retry and when a crashed worker redoes the step:
 the receiver can tell a retry from a new call. A call that still fails leaves by `failure`
-with the error in the step; that is the flow's to handle, not a run failure.
+with the error in the step; the flow handles it through that port's edge (with no edge the
+engine fails the run).
 """
 
 from __future__ import annotations

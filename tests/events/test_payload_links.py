@@ -41,10 +41,14 @@ def test_a_payload_naming_no_row_of_the_bot_links_nothing_and_is_accepted(admin_
     assert run.context["event"]["ticket"] == ticket  # the data stays in `event`
 
 
-def test_another_bots_ticket_and_conversation_are_not_linked(admin_user, custom_event, other_bot, other_agent):
+def test_another_bots_ticket_and_conversation_are_not_linked(
+    admin_user, custom_event, other_bot, other_agent
+):
     foreign = open_ticket(other_bot)
     response = emit(
-        admin_user, custom_event, {"ticket": {"id": foreign.pk}, "conversation": {"id": foreign.conversation_id}}
+        admin_user,
+        custom_event,
+        {"ticket": {"id": foreign.pk}, "conversation": {"id": foreign.conversation_id}},
     )
     assert response.status_code == 202
     run = FlowRun.objects.get(pk=response.json()["runs"][0])
@@ -53,7 +57,9 @@ def test_another_bots_ticket_and_conversation_are_not_linked(admin_user, custom_
 
 def test_the_bots_own_rows_are_linked(admin_user, bot, custom_event, agent):
     own = open_ticket(bot)
-    response = emit(admin_user, custom_event, {"ticket": {"id": own.pk}, "conversation": {"id": own.conversation_id}})
+    response = emit(
+        admin_user, custom_event, {"ticket": {"id": own.pk}, "conversation": {"id": own.conversation_id}}
+    )
     run = FlowRun.objects.get(pk=response.json()["runs"][0])
     assert (run.ticket_id, run.conversation_id) == (own.pk, own.conversation_id)
     conversation = inbox.start_conversation(bot)

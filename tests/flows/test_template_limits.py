@@ -42,7 +42,7 @@ HOSTILE = [
 
 # Only the two limits of the rendering itself stop these.
 MEMORY_BOMB = "{{ ('x' * 60000) | list | map('center', 60000) | list | length }}"
-CPU_BOMB = "{{ ('x' * 60000) | list | batch(1) | sum(start=[]) | length }}"
+CPU_BOMB = "{{ ('x' * 60000) | list" + " | map('lower')" * 40 + " | list | length }}"  # ~5 s of CPU
 
 
 @pytest.mark.parametrize("template, message", HOSTILE)
@@ -58,7 +58,7 @@ def test_a_value_built_step_by_step_past_the_memory_ceiling_is_stopped():
 
 
 def test_time_spent_inside_filters_counts_against_the_deadline():
-    # No template line runs while sum() pulls 60,000 batches: only the signal stops it.
+    # No template line runs while 40 chained map() generators turn: only the signal stops it.
     with pytest.raises(TemplateFailed, match="ran longer than"):
         render_value(CPU_BOMB, CTX)
 
@@ -102,11 +102,16 @@ def test_ordinary_formatting_still_works():
 
 
 _WORKER = """
-import json, os, resource, sys, time
+import json, os, sys, time
 import django
 os.environ["DJANGO_SETTINGS_MODULE"] = "studio.settings_test"
 django.setup()
 from flows.templating import TemplateFailed, render_value
+def peak_mb():
+    # VmHWM: this process's peak RSS (ru_maxrss would carry the parent's peak across exec).
+    for line in open("/proc/self/status"):
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) // 1024
 results = []
 for template in json.loads(sys.argv[1]):
     started = time.process_time()
@@ -115,14 +120,17 @@ for template in json.loads(sys.argv[1]):
         outcome = "rendered"
     except TemplateFailed as exc:
         outcome = str(exc)
-    results.append({"outcome": outcome, "cpu": time.process_time() - started})
-rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024
-print(json.dumps({"rss_mb": rss, "results": results}))
+    results.append({
+        "outcome": outcome[:40],
+        "cpu": round(time.process_time() - started, 3),
+        "rss_mb": peak_mb(),
+    })
+print(json.dumps({"rss_mb": peak_mb(), "results": results}))
 """
 
 
 def test_a_worker_rendering_every_hostile_template_stays_under_256_mb():
-    templates = [t for t, _ in HOSTILE] + [MEMORY_BOMB, CPU_BOMB]
+    templates = [t for t, _ in HOSTILE] + [MEMORY_BOMB, CPU_BOMB] * 3  # a long-lived worker
     done = subprocess.run(
         [sys.executable, "-c", _WORKER, json.dumps(templates)],
         cwd=Path(__file__).resolve().parents[2],
@@ -132,4 +140,4 @@ def test_a_worker_rendering_every_hostile_template_stays_under_256_mb():
     )
     report = json.loads(done.stdout.strip().splitlines()[-1])
     assert all(r["outcome"] != "rendered" for r in report["results"])
-    assert report["rss_mb"] < 256
+    assert report["rss_mb"] < 256, report
