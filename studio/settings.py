@@ -61,9 +61,10 @@ MIDDLEWARE = [
 
 # --- Login throttling (django-axes) ---------------------------------------------------------
 # Every login (admin, /accounts/login/, the API's token endpoint) goes through the axes backend:
-# after LOGIN_FAILURE_LIMIT failures from one IP address, or for one username, further tries
-# from that IP / for that username are refused with 429 for LOGIN_COOLOFF_MINUTES. A success
-# resets the count. Behind a proxy, set AXES_IPWARE_META_PRECEDENCE_ORDER (README).
+# after LOGIN_FAILURE_LIMIT failures from one IP address (whatever the usernames), or for one
+# username from one IP address, further tries from that IP / that pair are refused with 429 for
+# LOGIN_COOLOFF_MINUTES. Never on the username alone: anyone could then lock anyone out from
+# everywhere. A success resets the count. Behind a proxy, set AXES_IPWARE_META_PRECEDENCE_ORDER.
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",
@@ -71,7 +72,7 @@ AUTHENTICATION_BACKENDS = [
 AXES_ENABLED = env_bool("LOGIN_THROTTLE", True)
 AXES_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 5)
 AXES_COOLOFF_TIME = env_int("LOGIN_COOLOFF_MINUTES", 15) / 60  # hours
-AXES_LOCKOUT_PARAMETERS = ["ip_address", "username"]  # either one locks
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"], "ip_address"]  # the pair, or the address
 AXES_RESET_ON_SUCCESS = True
 AXES_IPWARE_META_PRECEDENCE_ORDER = env_list("AXES_IPWARE_META_PRECEDENCE_ORDER", "REMOTE_ADDR")
 
