@@ -7,6 +7,7 @@ caused it, the task carries only ids, and a worker claims a run with a condition
 
 from __future__ import annotations
 
+import logging
 from datetime import timedelta
 from typing import Any
 
@@ -17,8 +18,11 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from flows.models import Flow, FlowRun
+from studio import ratelimit
 from studio.errors import Conflict
 from studio.queue import enqueue, enqueue_on_commit
+
+log = logging.getLogger(__name__)
 
 DISPATCH_TASK = "flows.tasks.dispatch_occurrence"
 EXECUTE_TASK = "flows.tasks.execute_run"
@@ -120,6 +124,15 @@ def start_conversation_flow(conversation) -> FlowRun | None:
         .first()
     )
     if flow is None:
+        return None
+    # Anyone can start a chat: a flood of them must not become a flood of runs.
+    if not ratelimit.allow(f"flow-starts:bot{conversation.bot_id}", settings.FLOW_STARTS_PER_BOT_PER_MINUTE):
+        log.warning(
+            "bot %s started more than %s conversation flows this minute; conversation %s gets none",
+            conversation.bot_id,
+            settings.FLOW_STARTS_PER_BOT_PER_MINUTE,
+            conversation.pk,
+        )
         return None
     return start_run(flow, trigger=FlowRun.Trigger.CONVERSATION, conversation=conversation)
 

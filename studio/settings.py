@@ -159,6 +159,14 @@ FLOW_RUN_LEASE_SECONDS = env_int("FLOW_RUN_LEASE_SECONDS", 300)
 # The sweeper re-enqueues runs left `queued` this long (their task was lost).
 FLOW_RUN_REQUEUE_AFTER_SECONDS = env_int("FLOW_RUN_REQUEUE_AFTER_SECONDS", 60)
 
+# --- Anonymous chat and flow starts ------------------------------------------------------
+# Per minute; 0 turns a limit off. Counted in the default cache (studio/ratelimit.py): the
+# local-memory cache of each web process, or Redis when REDIS_URL is set.
+CHAT_STARTS_PER_MINUTE = env_int("CHAT_STARTS_PER_MINUTE", 10)  # new chats per address
+CHAT_MESSAGES_PER_MINUTE = env_int("CHAT_MESSAGES_PER_MINUTE", 60)  # customer messages per address
+CHAT_MESSAGES_PER_CONVERSATION_PER_MINUTE = env_int("CHAT_MESSAGES_PER_CONVERSATION_PER_MINUTE", 20)
+FLOW_STARTS_PER_BOT_PER_MINUTE = env_int("FLOW_STARTS_PER_BOT_PER_MINUTE", 600)  # conversation flows
+
 # --- Task queue ---------------------------------------------------------------------------
 REDIS_URL = env_str("REDIS_URL")
 Q_CLUSTER = {
@@ -184,6 +192,19 @@ if REDIS_URL:
     Q_CLUSTER["redis"] = REDIS_URL
 else:
     Q_CLUSTER["orm"] = "default"
+
+# The cache holds only rate-limit counters: shared through Redis when there is one.
+CACHES = {
+    "default": (
+        {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": "studio",
+        }
+        if REDIS_URL
+        else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+    )
+}
 
 # --- REST API -----------------------------------------------------------------------------
 REST_FRAMEWORK = {
