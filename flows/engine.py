@@ -135,6 +135,14 @@ def _walk(flow_run: FlowRun, graph: Graph) -> str:
         seq=flow_run.step_count,
     )
     walk.sizes = _sizes(walk.vars)
+    if flow_run.lease_takeovers > services.max_takeovers():
+        return _fail(
+            walk,
+            f"The run was taken over {flow_run.lease_takeovers} times from workers that stopped "
+            f"answering within its {services.lease_seconds()} s lease at node {walk.current!r} "
+            "(a worker killed, out of memory, or a node outlasting the task timeout); it is failed "
+            "rather than tried again. Fix the cause, then Replay it.",
+        )
     for _ in range(max_steps()):
         node = graph.nodes.get(walk.current or "")
         if node is None:
@@ -291,6 +299,8 @@ def _save(walk: _Walk, **fields: Any) -> None:
     expected = flow_run.step_count
     if steps:
         fields["step_count"] = steps[-1].seq
+        if flow_run.lease_takeovers:
+            fields["lease_takeovers"] = 0  # progress: only takeovers in a row count
     try:
         # No savepoint when nested in an atomic node's transaction: LostRun and
         # IntegrityError leave through that transaction too, which rolls it all back.

@@ -13,7 +13,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import F, Q, Value
+from django.db.models import F, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -206,21 +206,32 @@ def claim(run_id: int) -> bool:
     machine), and the task django-q2 delivers again after `retry` is the wake-up for it.
     """
     now = timezone.now()
-    claimable = Q(status=FlowRun.Status.QUEUED) | Q(status=FlowRun.Status.RUNNING, lease_expires_at__lt=now)
-    changed = FlowRun.objects.filter(claimable, pk=run_id).update(
-        status=FlowRun.Status.RUNNING,
-        lease_expires_at=now + timedelta(seconds=lease_seconds()),
-        attempts=F("attempts") + 1,
-        started_at=Coalesce(F("started_at"), Value(now)),  # the first claim's time
+    taken = {
+        "status": FlowRun.Status.RUNNING,
+        "lease_expires_at": now + timedelta(seconds=lease_seconds()),
+        "attempts": F("attempts") + 1,
+        "started_at": Coalesce(F("started_at"), Value(now)),  # the first claim's time
+    }
+    if FlowRun.objects.filter(pk=run_id, status=FlowRun.Status.QUEUED).update(**taken):
+        return True
+    # Taken from a worker past its lease: counted, so a run that kills every worker that
+    # executes it fails after FLOW_RUN_MAX_TAKEOVERS instead of being redone forever.
+    return bool(
+        FlowRun.objects.filter(pk=run_id, status=FlowRun.Status.RUNNING, lease_expires_at__lt=now).update(
+            **taken, lease_takeovers=F("lease_takeovers") + 1
+        )
     )
-    return bool(changed)
+
+
+def max_takeovers() -> int:
+    return int(getattr(settings, "FLOW_RUN_MAX_TAKEOVERS", 3))
 
 
 @transaction.atomic
 def replay_run(run: FlowRun) -> FlowRun:
     """Re-queue a failed run from the step that failed; steps that succeeded are not redone."""
     changed = FlowRun.objects.filter(pk=run.pk, status=FlowRun.Status.FAILED).update(
-        status=FlowRun.Status.QUEUED, error="", finished_at=None, lease_expires_at=None
+        status=FlowRun.Status.QUEUED, error="", finished_at=None, lease_expires_at=None, lease_takeovers=0
     )
     if not changed:
         raise Conflict(f"Run {run.pk} is {run.status}; only a failed run can be replayed.")
@@ -239,7 +250,7 @@ def sweep() -> dict[str, int]:
         run_id
         for run_id in list(stale)
         if FlowRun.objects.filter(pk=run_id, status=FlowRun.Status.RUNNING, lease_expires_at__lt=now).update(
-            status=FlowRun.Status.QUEUED
+            status=FlowRun.Status.QUEUED, lease_takeovers=F("lease_takeovers") + 1
         )
     ]
     queued = list(

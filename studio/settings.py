@@ -156,6 +156,9 @@ FLOW_MAX_STEPS = env_int("FLOW_MAX_STEPS", 200)
 # task or the sweeper takes the run over (the worker is presumed dead). Keep it above the
 # longest node (an api_call's FLOW_HTTP_MAX_TOTAL_SECONDS).
 FLOW_RUN_LEASE_SECONDS = env_int("FLOW_RUN_LEASE_SECONDS", 300)
+# A run taken from a worker past its lease this many times in a row (without recording a step
+# in between) fails with an error saying so instead of being redone forever.
+FLOW_RUN_MAX_TAKEOVERS = env_int("FLOW_RUN_MAX_TAKEOVERS", 3)
 # The sweeper re-enqueues runs left `queued` this long (their task was lost).
 FLOW_RUN_REQUEUE_AFTER_SECONDS = env_int("FLOW_RUN_REQUEUE_AFTER_SECONDS", 60)
 
