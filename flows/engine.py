@@ -28,7 +28,7 @@ from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db import DatabaseError, IntegrityError, transaction
+from django.db import DatabaseError, IntegrityError, InterfaceError, OperationalError, transaction
 from django.utils import timezone
 
 from flows import context as run_context
@@ -44,6 +44,15 @@ MAX_OUTPUT_BYTES = 32 * 1024
 
 class LostRun(Exception):
     """Another worker (or a cancel) changed the run under us; stop without writing."""
+
+
+class ConnectionLost(Exception):
+    """The database connection broke mid-run; `attempts` is this execution's claim, so the
+    worker can take the run up again once the database answers (flows.tasks.execute_run)."""
+
+    def __init__(self, run_id: int, attempts: int) -> None:
+        super().__init__(f"run {run_id}: the database connection was lost")
+        self.run_id, self.attempts = run_id, attempts
 
 
 @dataclass
@@ -122,6 +131,9 @@ def run(run_id: int) -> str:
     except LostRun:
         log.info("run %s was taken over or cancelled; this worker stops", run_id)
         return "lost"
+    except (OperationalError, InterfaceError) as exc:
+        # What is recorded is the last checkpoint; the run is still ours (running, our claim).
+        raise ConnectionLost(run_id, flow_run.attempts) from exc
 
 
 def _walk(flow_run: FlowRun, graph: Graph) -> str:

@@ -8,11 +8,12 @@ caused it, the task carries only ids, and a worker claims a run with a condition
 from __future__ import annotations
 
 import logging
+import time
 from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db import transaction
+from django.db import InterfaceError, OperationalError, connection, transaction
 from django.db.models import F, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
@@ -221,6 +222,33 @@ def claim(run_id: int) -> bool:
             **taken, lease_takeovers=F("lease_takeovers") + 1
         )
     )
+
+
+def reclaim(run_id: int, attempts: int) -> bool:
+    """Renew the claim of a run this worker still holds (the claim numbered `attempts`)."""
+    return bool(
+        FlowRun.objects.filter(pk=run_id, status=FlowRun.Status.RUNNING, attempts=attempts).update(
+            lease_expires_at=timezone.now() + timedelta(seconds=lease_seconds()), attempts=F("attempts") + 1
+        )
+    )
+
+
+def wait_for_database() -> bool:
+    """Reconnect until the database answers, for up to FLOW_DB_RECONNECT_SECONDS."""
+    deadline = time.monotonic() + int(getattr(settings, "FLOW_DB_RECONNECT_SECONDS", 60))
+    pause = 0.2
+    while True:
+        connection.close()  # the broken connection; the next query opens a new one
+        try:
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT 1")
+            return True
+        except (OperationalError, InterfaceError):
+            if time.monotonic() + pause > deadline:
+                connection.close()
+                return False
+            time.sleep(pause)
+            pause = min(pause * 2, 2.0)
 
 
 def max_takeovers() -> int:

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import logging
+
 from flows import engine, services
 from flows.models import FlowRun
 from studio.queue import enqueue
+
+log = logging.getLogger(__name__)
 
 
 def dispatch_occurrence(occurrence_id: int) -> int:
@@ -29,7 +33,18 @@ def dispatch_occurrence(occurrence_id: int) -> int:
 def execute_run(run_id: int) -> str:
     if not services.claim(run_id):
         return "not-claimed"
-    return engine.run(run_id)
+    while True:
+        try:
+            return engine.run(run_id)
+        except engine.ConnectionLost as lost:
+            # A database restart or failover: wait for it to answer again and go on from the
+            # last checkpoint at once, rather than leaving the run `running` until its lease
+            # runs out. If it stays away, the error ends the task and the sweeper takes over.
+            log.warning("run %s lost its database connection; waiting for the database", run_id)
+            if not services.wait_for_database():
+                raise
+            if not services.reclaim(run_id, lost.attempts):
+                return "lost"  # another worker took it meanwhile
 
 
 def resume_run(run_id: int) -> bool:

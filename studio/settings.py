@@ -55,6 +55,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # A database outage answers 503 with Retry-After (studio/unavailable.py).
+    "studio.unavailable.DatabaseUnavailableMiddleware",
     # Last, as django-axes asks: it answers a locked-out login with 429.
     "axes.middleware.AxesMiddleware",
 ]
@@ -159,6 +161,9 @@ FLOW_RUN_LEASE_SECONDS = env_int("FLOW_RUN_LEASE_SECONDS", 300)
 # A run taken from a worker past its lease this many times in a row (without recording a step
 # in between) fails with an error saying so instead of being redone forever.
 FLOW_RUN_MAX_TAKEOVERS = env_int("FLOW_RUN_MAX_TAKEOVERS", 3)
+# A worker whose run lost its database connection reconnects for this long, then goes on
+# from the run's last checkpoint (past it, the task fails and the sweeper retries the run).
+FLOW_DB_RECONNECT_SECONDS = env_int("FLOW_DB_RECONNECT_SECONDS", 60)
 # The sweeper re-enqueues runs left `queued` this long (their task was lost).
 FLOW_RUN_REQUEUE_AFTER_SECONDS = env_int("FLOW_RUN_REQUEUE_AFTER_SECONDS", 60)
 
