@@ -1,19 +1,25 @@
 """What a worker holds while rendering hostile templates: CPU per rendering and peak RSS.
 
-    python -m bench.templates
+    python -m bench.templates           # the table in docs/reliability.md
+    python -m bench.templates --json    # the same figures for a test to read
 
-Each template of tests/flows/test_template_limits.py is rendered in one fresh process (a
-worker), one after another, three rounds; printed as the table in docs/reliability.md.
+Each template of tests/flows/test_template_limits.py is rendered in this fresh process (a
+worker), one after another, for three rounds.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import sys
 import time
+from typing import Any
+
+ROUNDS = 3
 
 
-def _peak_mb() -> int:
+def peak_mb() -> int:
+    """VmHWM: this process's peak RSS (ru_maxrss would carry a parent's peak across exec)."""
     with open("/proc/self/status") as status:
         for line in status:
             if line.startswith("VmHWM:"):
@@ -21,7 +27,7 @@ def _peak_mb() -> int:
     return -1
 
 
-def main() -> None:
+def measure() -> dict[str, Any]:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "studio.settings_test")
     import django
 
@@ -29,23 +35,33 @@ def main() -> None:
     from flows.templating import TemplateFailed, render_value
     from tests.flows.test_template_limits import CPU_BOMB, HOSTILE, MEMORY_BOMB
 
-    templates = [t for t, _ in HOSTILE] + [MEMORY_BOMB, CPU_BOMB]
-    print(f"baseline peak RSS: {_peak_mb()} MB")
-    print("| template | outcome | CPU s (max of 3) | peak RSS after, MB |")
-    print("|---|---|---|---|")
-    for template in templates:
-        cpu = 0.0
-        for _ in range(3):
+    baseline = peak_mb()
+    results: dict[str, dict[str, Any]] = {}
+    for _ in range(ROUNDS):
+        for template in [t for t, _ in HOSTILE] + [MEMORY_BOMB, CPU_BOMB]:
             started = time.process_time()
             try:
                 render_value(template, {"event": {}, "vars": {}})
                 outcome = "rendered"
             except TemplateFailed as exc:
                 outcome = str(exc)
-            cpu = max(cpu, time.process_time() - started)
+            result = results.setdefault(template, {"outcome": outcome, "cpu": 0.0})
+            result["cpu"] = max(result["cpu"], time.process_time() - started)
+            result["rss_mb"] = peak_mb()
+    return {"baseline_mb": baseline, "peak_mb": peak_mb(), "results": results}
+
+
+def main() -> None:
+    report = measure()
+    if "--json" in sys.argv:
+        print(json.dumps(report))
+        return
+    print(f"baseline peak RSS: {report['baseline_mb']} MB; after {ROUNDS} rounds: {report['peak_mb']} MB")
+    print("| template | outcome | CPU s (max of 3) | peak RSS after, MB |")
+    print("|---|---|---|---|")
+    for template, result in report["results"].items():
         shown = (template if len(template) < 70 else template[:67] + "...").replace("|", "\\|")
-        print(f"| `{shown}` | {outcome[:60]} | {cpu:.3f} | {_peak_mb()} |")
-    sys.stdout.flush()
+        print(f"| `{shown}` | {result['outcome'][:60]} | {result['cpu']:.3f} | {result['rss_mb']} |")
 
 
 if __name__ == "__main__":
