@@ -10,6 +10,8 @@ from studio.queue import enqueue
 
 log = logging.getLogger(__name__)
 
+RECONNECTS_PER_TASK = 3
+
 
 def dispatch_occurrence(occurrence_id: int) -> int:
     """Fan an event occurrence's queued runs out as one task each; run the first one here.
@@ -33,15 +35,16 @@ def dispatch_occurrence(occurrence_id: int) -> int:
 def execute_run(run_id: int) -> str:
     if not services.claim(run_id):
         return "not-claimed"
-    while True:
+    for retry in range(RECONNECTS_PER_TASK + 1):
         try:
             return engine.run(run_id)
         except engine.ConnectionLost as lost:
             # A database restart or failover: wait for it to answer again and go on from the
             # last checkpoint at once, rather than leaving the run `running` until its lease
-            # runs out. If it stays away, the error ends the task and the sweeper takes over.
+            # runs out. If it stays away (or the error keeps coming back: not an outage), the
+            # error ends the task and the sweeper takes the run over after its lease.
             log.warning("run %s lost its database connection; waiting for the database", run_id)
-            if not services.wait_for_database():
+            if retry == RECONNECTS_PER_TASK or not services.wait_for_database():
                 raise
             if not services.reclaim(run_id, lost.attempts):
                 return "lost"  # another worker took it meanwhile
