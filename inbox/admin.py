@@ -8,6 +8,7 @@ from django.views.decorators.http import require_POST
 
 from inbox import services
 from inbox.models import AgentProfile, Conversation, CSATResponse, Customer, Message, Ticket
+from studio.access import is_studio_admin
 from studio.errors import InvalidInput, ServiceError
 
 
@@ -142,6 +143,13 @@ class ConversationAdmin(BotScopedAdmin):
     list_select_related = ["customer", "bot"]
     readonly_fields = ["bot", "customer", "channel", "status", "access_token", "started_at"]
     inlines = [MessageInline]
+
+    def get_fields(self, request, obj=None):
+        # The chat token lets its holder speak and rate as the customer: agents never see it.
+        fields = super().get_fields(request, obj)
+        if not is_studio_admin(request.user):
+            fields = [f for f in fields if f != "access_token"]
+        return fields
 
 
 @admin.register(Customer)

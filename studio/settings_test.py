@@ -26,3 +26,6 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405
 # Login throttling is tested on purpose (tests/studio/test_login_throttle.py); elsewhere it
 # would make Client.login() (no request object) fail inside the axes backend.
 AXES_ENABLED = False
+# Counters stay in the test process (cleared before each test, tests/conftest.py), never in a
+# Redis database a cluster test shares.
+CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}

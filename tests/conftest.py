@@ -87,3 +87,12 @@ def pytest_collection_modifyitems(config, items):
     if deselected:
         config.hook.pytest_deselected(items=deselected)
         items[:] = [item for item in items if not item.get_closest_marker("postgres")]
+
+
+@pytest.fixture(autouse=True)
+def _fresh_rate_limits():
+    """Rate-limit counters (Django's cache) start at zero in every test."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield

@@ -6,6 +6,7 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from api.filters import TicketFilter
+from api.permissions import IsStudioAdmin
 from api.serializers.common import ERRORS, WITH_CONFLICT
 from api.serializers.inbox import (
     AssignSerializer,
@@ -96,11 +97,14 @@ class TicketViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, InboxViewS
 
     @extend_schema(
         summary="Record the customer's CSAT rating (closes a pending_csat ticket)",
+        description="Studio admins only (integrations); agents get 403. Customers rate in their chat.",
         request=RatingSerializer,
         responses={201: RatingResultSerializer, **WITH_CONFLICT},
     )
-    @action(detail=True, methods=["post"])
+    @action(detail=True, methods=["post"], permission_classes=[IsStudioAdmin])
     def csat(self, request, pk=None):
+        # The customer's rating comes from the customer (the chat page and its token) or a
+        # trusted integration (a studio admin's token), never from the agent being rated.
         ticket = self.get_object()
         data = self._valid(RatingSerializer)
         response = inbox.submit_csat(ticket, data["rating"], comment=data["comment"])

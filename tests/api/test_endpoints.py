@@ -196,7 +196,7 @@ def test_it_starts_a_conversation_and_posts_as_the_customer(agent_api, bot):
     assert Message.objects.get(conversation_id=conversation["id"]).text == "Hello?"
 
 
-def test_ticket_lifecycle_with_csat(agent_api, agent, csat_bot):
+def test_ticket_lifecycle_with_csat(agent_api, admin_api, agent, csat_bot):
     conversation = Conversation.objects.create(bot=csat_bot, customer=csat_bot.customers.create(name="Eve"))
     response = agent_api.post(
         "/api/tickets/",
@@ -213,7 +213,9 @@ def test_ticket_lifecycle_with_csat(agent_api, agent, csat_bot):
     assert response.status_code == 201 and response.json()["sender"] == "agent"
     response = agent_api.post(f"{url}/resolve/", {"note": "done"}, format="json")
     assert response.status_code == 200 and response.json()["status"] == "pending_csat"
-    response = agent_api.post(f"{url}/csat/", {"rating": 4, "comment": "Nice"}, format="json")
+    # The agent cannot rate her own ticket; an integration with a studio admin's token can.
+    assert agent_api.post(f"{url}/csat/", {"rating": 5}, format="json").status_code == 403
+    response = admin_api.post(f"{url}/csat/", {"rating": 4, "comment": "Nice"}, format="json")
     assert response.status_code == 201, response.json()
     assert response.json()["rating"] == 4
     body = agent_api.get(f"{url}/").json()
