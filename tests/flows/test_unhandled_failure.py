@@ -7,9 +7,9 @@ import pytest
 
 from events.models import EventOccurrence
 from flows.models import FlowRun
+from home.dashboard import dashboard
 from inbox import services as inbox
 from inbox.models import Ticket
-from studio.dashboard import dashboard
 from tests.conftest import activate
 from tests.flows.conftest import build_flow, steps_of
 
