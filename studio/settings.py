@@ -210,6 +210,7 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {"AgentStatusEnum": "inbox.models.AgentProfile.Status"},
 }
 
 # --- Security (effective when DEBUG is off) -----------------------------------------------
