@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.dispatch import receiver
 
 from events import services
-from flows.signals import run_failed
+from flows.signals import event_requested, run_failed
 from inbox.signals import inbox_event
 
 
@@ -17,3 +17,8 @@ def emit_inbox_event(sender, bot, key, payload, dedupe_key=None, **kwargs) -> No
 @receiver(run_failed, dispatch_uid="events.run_failed")
 def emit_run_failed(sender, bot, key, payload, **kwargs) -> None:
     services.emit(bot, key, payload)
+
+
+@receiver(event_requested, dispatch_uid="events.event_requested")
+def emit_requested_event(sender, bot, key, payload, depth=0, **kwargs):
+    return services.emit(bot, key, payload, depth=depth)
