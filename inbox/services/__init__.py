@@ -3,6 +3,7 @@
 from inbox.services.agents import agents_available, create_agent, is_agent_of, update_agent
 from inbox.services.agents import set_status as set_agent_status
 from inbox.services.canned import delete_canned_response, save_canned_response
+from inbox.services.canned import offered as canned_offers
 from inbox.services.conversations import (
     end_conversation,
     post_bot_message,
@@ -25,6 +26,7 @@ from inbox.services.tickets import (
 )
 
 __all__ = [
+    "canned_offers",
     "set_agent_status",
     "delete_canned_response",
     "save_canned_response",
