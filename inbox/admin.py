@@ -5,7 +5,17 @@ from django.urls import path, reverse
 from django.views.decorators.http import require_POST
 
 from inbox import services
-from inbox.models import AgentProfile, Conversation, CSATResponse, Customer, Message, Ticket
+from inbox.models import (
+    AgentProfile,
+    CannedResponse,
+    Conversation,
+    CSATResponse,
+    Customer,
+    InboxSettings,
+    Message,
+    Ticket,
+)
+from inbox.services import routing
 from inbox.services.agents import bot_ids_for
 from studio.errors import ServiceError
 
@@ -130,5 +140,31 @@ class CSATResponseAdmin(BotScopedAdmin):
 
 @admin.register(AgentProfile)
 class AgentProfileAdmin(admin.ModelAdmin):
-    list_display = ["user", "is_available", "skill_groups"]
+    list_display = ["user", "status", "max_concurrent", "skill_groups", "last_assigned_at"]
+    list_filter = ["status"]
     filter_horizontal = ["bots"]
+
+
+@admin.register(CannedResponse)
+class CannedResponseAdmin(BotScopedAdmin):
+    list_display = ["shortcut", "bot", "text"]
+    list_filter = ["bot"]
+    search_fields = ["shortcut", "text"]
+
+    def save_model(self, request, obj, form, change):
+        try:
+            services.save_canned_response(obj.bot, shortcut=obj.shortcut, text=obj.text, canned=obj)
+        except ServiceError as exc:
+            self.message_user(request, exc.message, messages.ERROR)
+
+
+@admin.register(InboxSettings)
+class InboxSettingsAdmin(BotScopedAdmin):
+    list_display = ["bot", "queue_enabled", "queue_limit", "offline_queueing", "default_max_concurrent"]
+
+    def save_model(self, request, obj, form, change):
+        values = {name: getattr(obj, name) for name in routing.SETTINGS_FIELDS}
+        try:
+            routing.update_settings(obj.bot, values)
+        except ServiceError as exc:
+            self.message_user(request, exc.message, messages.ERROR)

@@ -22,7 +22,9 @@ def test_the_queue_moves_and_the_console_tools_work(live_server, new_page, bot):
         username="carol", password=PASSWORD, name="Carol Agent", bots=[bot], max_concurrent=1
     )
     inbox.create_agent(username="dave", password=PASSWORD, name="Dave Agent", bots=[bot], status="away")
-    inbox.save_canned_response(bot, shortcut="thanks", text="Thanks {{ customer.name }}, {{ agent.name }} here!")
+    inbox.save_canned_response(
+        bot, shortcut="thanks", text="Thanks {{ customer.name }}, {{ agent.name }} here!"
+    )
 
     tickets = []
     for name in ("Ann", "Ben", "Cat"):
@@ -31,7 +33,12 @@ def test_the_queue_moves_and_the_console_tools_work(live_server, new_page, bot):
         tickets.append(inbox.raise_ticket(conversation, subject=f"Help for {name}"))
     first, second, third = (Ticket.objects.get(pk=t.pk) for t in tickets)
     assert (first.status, first.assignee_id) == ("assigned", carol.pk)
-    assert (second.status, second.queue_position, third.status, third.queue_position) == ("queued", 1, "queued", 2)
+    assert (second.status, second.queue_position, third.status, third.queue_position) == (
+        "queued",
+        1,
+        "queued",
+        2,
+    )
 
     # The waiting customers see their places in the queue.
     ben = new_page()
@@ -63,7 +70,9 @@ def test_the_queue_moves_and_the_console_tools_work(live_server, new_page, bot):
     reply = desk.locator("#reply-text")
     reply.click()
     reply.press_sequentially("#tha")
-    expect(desk.locator("#canned-list").get_by_role("option")).to_contain_text("Thanks Ben, Carol Agent here!")
+    expect(desk.locator("#canned-list").get_by_role("option")).to_contain_text(
+        "Thanks Ben, Carol Agent here!"
+    )
     reply.press("Enter")
     expect(reply).to_have_value("Thanks Ben, Carol Agent here!")
     desk.get_by_role("button", name="Send reply").click()

@@ -63,9 +63,14 @@ def test_two_agents_freeing_at_once_never_get_the_same_ticket(bot):
     second = inbox.raise_ticket(conversation(bot, 2), subject="two")
     waiting = [inbox.raise_ticket(conversation(bot, i), subject=f"q{i}") for i in (3, 4)]
     assert {Ticket.objects.get(pk=t.pk).status for t in waiting} == {"queued"}
-    by = {Ticket.objects.get(pk=first.pk).assignee_id: first, Ticket.objects.get(pk=second.pk).assignee_id: second}
+    by = {
+        Ticket.objects.get(pk=first.pk).assignee_id: first,
+        Ticket.objects.get(pk=second.pk).assignee_id: second,
+    }
 
-    at_once(lambda: inbox.resolve_ticket(by[carol.pk], carol), lambda: inbox.resolve_ticket(by[dave.pk], dave))
+    at_once(
+        lambda: inbox.resolve_ticket(by[carol.pk], carol), lambda: inbox.resolve_ticket(by[dave.pk], dave)
+    )
 
     owners = [Ticket.objects.get(pk=t.pk).assignee_id for t in waiting]
     assert sorted(owners) == sorted([carol.pk, dave.pk])  # one each, none twice
@@ -90,7 +95,9 @@ def test_agents_becoming_available_at_once_split_the_queue(bot):
     carol = agent(bot, "carol", status="away", max_concurrent=2)
     dave = agent(bot, "dave", status="away", max_concurrent=2)
     waiting = [inbox.raise_ticket(conversation(bot, i), subject=f"q{i}") for i in range(3)]
-    at_once(lambda: inbox.set_agent_status(carol, "available"), lambda: inbox.set_agent_status(dave, "available"))
+    at_once(
+        lambda: inbox.set_agent_status(carol, "available"), lambda: inbox.set_agent_status(dave, "available")
+    )
     owners = [Ticket.objects.get(pk=t.pk).assignee_id for t in waiting]
     assert None not in owners
     assert routing.active_tickets(carol.pk) <= 2 and routing.active_tickets(dave.pk) <= 2
