@@ -9,7 +9,7 @@ from api.views.conversations import ConversationViewSet
 from api.views.events import EventOccurrenceViewSet, EventViewSet
 from api.views.flows import FlowViewSet, NodeTypeViewSet
 from api.views.runs import RunViewSet
-from api.views.tickets import TicketViewSet
+from api.views.tickets import CannedResponseViewSet, TicketViewSet
 from studio.security import LoggedInUnlessDebug, login_unless_debug
 
 router = DefaultRouter()
@@ -23,6 +23,7 @@ router.register("node-types", NodeTypeViewSet, basename="node-type")
 router.register("runs", RunViewSet, basename="run")
 router.register("conversations", ConversationViewSet, basename="conversation")
 router.register("tickets", TicketViewSet, basename="ticket")
+router.register("canned-responses", CannedResponseViewSet, basename="canned-response")
 
 urlpatterns = [
     path("auth/token/", ObtainTokenView.as_view(), name="api-token"),

@@ -63,13 +63,14 @@ def create_custom_event(
         raise EventError(f"The bot already has an event with key {key!r}.") from exc
 
 
-def emit(bot, key: str, payload: dict[str, Any], *, dedupe_key: str | None = None):
+def emit(bot, key: str, payload: dict[str, Any], *, dedupe_key: str | None = None, depth: int = 0):
     """Record one emission of `key` and, when the event is active, start its flows.
 
     Runs inside the caller's transaction: the occurrence and the runs it starts are written
     with the change that caused them, and the queue is only woken once that commits.
     Returns the occurrence, or None when the bot has no such event. With a `dedupe_key`,
     a second emission for the same cause returns the first occurrence and starts nothing.
+    `depth` counts Send event hops; the runs it starts carry it so the chain is bounded.
     """
     # (bot, key) is unique: order_by() keeps the lookup from sorting by Meta.ordering, which
     # joined Bot. No savepoint: an error here propagates and rolls the caller's work back
@@ -89,7 +90,7 @@ def emit(bot, key: str, payload: dict[str, Any], *, dedupe_key: str | None = Non
             event=event, bot=bot, key=key, payload=payload, status=status, dedupe_key=dedupe_key
         )
         if event.is_active:
-            flow_services.start_event_flows(occurrence)
+            flow_services.start_event_flows(occurrence, depth=depth)
     return occurrence
 
 

@@ -47,7 +47,7 @@ def requeue_after_seconds() -> int:
 # --- Starting runs ------------------------------------------------------------------------
 
 
-def start_event_flows(occurrence) -> int:
+def start_event_flows(occurrence, *, depth: int = 0) -> int:
     """Create one queued run per active flow triggered by the occurrence's event.
 
     Runs are created in bulk in the caller's transaction; one dispatch task, enqueued on
@@ -72,7 +72,7 @@ def start_event_flows(occurrence) -> int:
             version_id=version_id,
             trigger=FlowRun.Trigger.EVENT,
             occurrence=occurrence,
-            context={"event": occurrence.payload},
+            context={"event": occurrence.payload, **({"depth": depth} if depth else {})},
             **links,
         )
         for flow_id, version_id in flows

@@ -242,8 +242,11 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
-    # A flow's trigger types and a run's triggers share values; one name for the enum.
-    "ENUM_NAME_OVERRIDES": {"TriggerTypeEnum": "flows.models.Flow.Trigger"},
+    # Choice sets that share values get one name each (a flow's trigger types, agent statuses).
+    "ENUM_NAME_OVERRIDES": {
+        "TriggerTypeEnum": "flows.models.Flow.Trigger",
+        "AgentStatusEnum": "inbox.models.AgentProfile.Status",
+    },
 }
 
 # --- Security (effective when DEBUG is off) -----------------------------------------------

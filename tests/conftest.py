@@ -43,6 +43,9 @@ def agent(bot, csat_bot):
         email="alice@example.com",
         bots=[bot, csat_bot],
         groups=["billing"],
+        # Away: tickets raised in tests wait in the queue for a Take, as most tests expect;
+        # routing tests set her available.
+        status="away",
     )
 
 

@@ -56,7 +56,7 @@ def test_another_bots_agent_cannot_reach_the_ticket(other_api, ticket):
         url = f"/api/tickets/{ticket.pk}/{suffix}"
         response = other_api.get(url) if body is None else other_api.post(url, body, format="json")
         assert response.status_code == (403 if suffix == "csat/" else 404), suffix
-    assert Ticket.objects.get(pk=ticket.pk).status == "open"
+    assert Ticket.objects.get(pk=ticket.pk).status == "queued"
 
 
 def test_invalid_json_is_a_400(admin_api):
