@@ -75,8 +75,9 @@ def test_every_page_works_under_the_policy(live_server, new_page, admin_user, ag
     for path in ("/admin/", f"/admin/flows/flowrun/{run.pk}/change/", "/admin/events/event/"):
         assert "default-src 'self'" in admin.goto(f"{base}{path}").headers["content-security-policy"]
     admin.goto(f"{base}/admin/flows/flow/{flow.pk}/change/")
-    expect(admin.locator("#flow-graph")).to_have_attribute("data-rendered", "true")
-    expect(admin.locator("#flow-graph svg")).to_contain_text("hello")
+    expect(admin.locator("#flow-builder")).to_have_attribute("data-ready", "true")
+    expect(admin.locator("#fb-canvas .drawflow-node")).to_have_count(2)
+    expect(admin.locator("#fb-canvas")).to_contain_text("hello")
     admin.goto(f"{base}/api/docs/")
     expect(admin.locator(".swagger-ui .opblock").first).to_be_visible(timeout=10_000)
     assert admin_problems == []
