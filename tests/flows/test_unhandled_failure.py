@@ -41,8 +41,7 @@ def test_a_ticket_refused_with_no_failure_edge_fails_the_run(bot, agent, run_flo
 
 
 def test_no_agent_available_with_no_edge_fails_the_run(bot, agent, run_flow):
-    agent.agent_profile.is_available = False
-    agent.agent_profile.save()
+    inbox.set_agent_status(agent, "offline")  # nobody online, offline queueing off: missed
     run = run_flow(handover(bot, group="billing"), conversation=inbox.start_conversation(bot))
     assert run.status == "failed"
     assert "no agent is available in group 'billing'" in run.error
