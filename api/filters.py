@@ -64,6 +64,7 @@ class TicketFilter(filters.FilterSet):
     bot = IdFilter(field_name="bot_id")
     assignee = IdFilter(field_name="assignee_id")
     unassigned = filters.BooleanFilter(field_name="assignee", lookup_expr="isnull")
+    tag = filters.CharFilter(field_name="tag_rows__name", lookup_expr="iexact", max_length=40, distinct=True)
 
     class Meta:
         model = Ticket

@@ -1,5 +1,5 @@
 from django.urls import path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework.routers import DefaultRouter
 
 from api.views.agents import AgentViewSet
@@ -9,7 +9,8 @@ from api.views.conversations import ConversationViewSet
 from api.views.events import EventOccurrenceViewSet, EventViewSet
 from api.views.flows import FlowViewSet, NodeTypeViewSet
 from api.views.runs import RunViewSet
-from api.views.tickets import TicketViewSet
+from api.views.tickets import CannedResponseViewSet, TicketViewSet
+from studio.security import LoggedInUnlessDebug, login_unless_debug
 
 router = DefaultRouter()
 router.include_root_view = False
@@ -22,10 +23,21 @@ router.register("node-types", NodeTypeViewSet, basename="node-type")
 router.register("runs", RunViewSet, basename="run")
 router.register("conversations", ConversationViewSet, basename="conversation")
 router.register("tickets", TicketViewSet, basename="ticket")
+router.register("canned-responses", CannedResponseViewSet, basename="canned-response")
 
 urlpatterns = [
     path("auth/token/", ObtainTokenView.as_view(), name="api-token"),
-    path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
-    path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    # Public while developing; a login in production (DEBUG off).
+    path("schema/", SpectacularAPIView.as_view(permission_classes=[LoggedInUnlessDebug]), name="api-schema"),
+    # The split view serves Swagger UI's start-up script as a file: no inline script (CSP).
+    path(
+        "docs/",
+        login_unless_debug(
+            SpectacularSwaggerSplitView.as_view(
+                url_name="api-schema", permission_classes=[LoggedInUnlessDebug]
+            )
+        ),
+        name="api-docs",
+    ),
     *router.urls,
 ]

@@ -51,8 +51,8 @@ class EventAdmin(admin.ModelAdmin):
     @admin.display(description="State", ordering="is_active")
     def state(self, obj: Event) -> str:
         if obj.is_active:
-            return format_html('<strong style="color:#117a3d">● Active</strong>')
-        return format_html('<span style="color:#666">○ Inactive</span>')
+            return format_html('<strong style="color:{}">● {}</strong>', "#117a3d", "Active")
+        return format_html('<span style="color:{}">○ {}</span>', "#666", "Inactive")
 
     @admin.display(description="Flows it starts", ordering="flow_count")
     def flows_started(self, obj: Event) -> int:

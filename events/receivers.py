@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.dispatch import receiver
 
 from events import services
-from flows.signals import run_failed
+from flows.signals import event_requested, run_failed
 from inbox.signals import inbox_event
 from studio.signals import bot_created
 
@@ -27,3 +27,8 @@ def install_catalogue(sender, bot, **kwargs) -> None:
 
 def install_catalogues(sender, **kwargs) -> None:
     services.install_catalogues()
+
+
+@receiver(event_requested, dispatch_uid="events.event_requested")
+def emit_requested_event(sender, bot, key, payload, depth=0, **kwargs):
+    return services.emit(bot, key, payload, depth=depth)

@@ -63,23 +63,24 @@ def create_custom_event(
         raise EventError(f"The bot already has an event with key {key!r}.") from exc
 
 
-def emit(bot, key: str, payload: dict[str, Any], *, dedupe_key: str | None = None):
+def emit(bot, key: str, payload: dict[str, Any], *, dedupe_key: str | None = None, depth: int = 0):
     """Record one emission of `key` and, when the event is active, start its flows.
 
     Runs inside the caller's transaction: the occurrence and the runs it starts are written
     with the change that caused them, and the queue is only woken once that commits.
     Returns the occurrence, or None when the bot has no such event. With a `dedupe_key`,
     a second emission for the same cause returns the first occurrence and starts nothing.
+    `depth` counts Send event hops; the runs it starts carry it so the chain is bounded.
     """
     # (bot, key) is unique: order_by() keeps the lookup from sorting by Meta.ordering, which
     # joined Bot.
     event = next(iter(Event.objects.filter(bot=bot, key=key).order_by()[:1]), None)
     if event is None:
         return None
-    return emit_event(event, payload, dedupe_key=dedupe_key)
+    return emit_event(event, payload, dedupe_key=dedupe_key, depth=depth)
 
 
-def emit_event(event: Event, payload: dict[str, Any], *, dedupe_key: str | None = None):
+def emit_event(event: Event, payload: dict[str, Any], *, dedupe_key: str | None = None, depth: int = 0):
     """emit() for an Event row the caller holds already (the API's emit endpoint found it)."""
     # No savepoint: an error here propagates and rolls the caller's work back with it (a
     # savepoint is two more round trips on every ticket close).
@@ -100,7 +101,9 @@ def emit_event(event: Event, payload: dict[str, Any], *, dedupe_key: str | None 
             dedupe_key=dedupe_key,
         )
         # The ids of the runs it started, for the caller's answer (the API's emit).
-        occurrence.run_ids = flow_services.start_event_flows(occurrence) if event.is_active else []
+        occurrence.run_ids = (
+            flow_services.start_event_flows(occurrence, depth=depth) if event.is_active else []
+        )
     return occurrence
 
 

@@ -28,7 +28,7 @@ from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db import DatabaseError, IntegrityError, transaction
+from django.db import DatabaseError, IntegrityError, InterfaceError, OperationalError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
@@ -46,6 +46,15 @@ MAX_OUTPUT_BYTES = 32 * 1024
 
 class LostRun(Exception):
     """Another worker (or a cancel) changed the run under us; stop without writing."""
+
+
+class ConnectionLost(Exception):
+    """The database connection broke mid-run; `attempts` is this execution's claim, so the
+    worker can take the run up again once the database answers (flows.tasks.execute_run)."""
+
+    def __init__(self, run_id: int, attempts: int) -> None:
+        super().__init__(f"run {run_id}: the database connection was lost")
+        self.run_id, self.attempts = run_id, attempts
 
 
 @dataclass
@@ -162,6 +171,9 @@ def run(run_id: int) -> str:
     except LostRun:
         log.info("run %s was taken over or cancelled; this worker stops", run_id)
         return "lost"
+    except (OperationalError, InterfaceError) as exc:
+        # What is recorded is the last checkpoint; the run is still ours (running, our claim).
+        raise ConnectionLost(run_id, flow_run.attempts) from exc
 
 
 def _walk(flow_run: FlowRun, graph: Graph) -> str:
@@ -175,6 +187,14 @@ def _walk(flow_run: FlowRun, graph: Graph) -> str:
         seq=flow_run.step_count,
     )
     walk.sizes = _sizes(walk.vars)
+    if flow_run.lease_takeovers > services.max_takeovers():
+        return _fail(
+            walk,
+            f"The run was taken over {flow_run.lease_takeovers} times from workers that stopped "
+            f"answering within its {services.lease_seconds()} s lease at node {walk.current!r} "
+            "(a worker killed, out of memory, or a node outlasting the task timeout); it is failed "
+            "rather than tried again. Fix the cause, then Replay it.",
+        )
     for _ in range(max_steps()):
         node = graph.nodes.get(walk.current or "")
         if node is None:
@@ -260,6 +280,11 @@ def _run_node(walk: _Walk, node, node_type, *, record: bool) -> str | None:
         )
         return None
     if target is None:
+        if outcome.port in UNHANDLED_FAILURE_PORTS:
+            # Nobody handles it: the run fails, loudly, rather than ending green. A flow that
+            # means to ignore it connects the port to an `end` node.
+            step.error = _unhandled(node, outcome)[:5000]
+            return _fail(walk, step.error)
         if walk.flow_run.ticket_wait_node:
             return _wait(walk, current=walk.flow_run.ticket_wait_node, wait=Outcome(wait="ticket"))
         return _advance(walk, current=node.key, finished=True)
@@ -267,6 +292,23 @@ def _run_node(walk: _Walk, node, node_type, *, record: bool) -> str | None:
     if record:
         _advance(walk, current=target)
     return None
+
+
+# Ports meaning "this did not happen"; with no edge they fail the run instead of ending it.
+UNHANDLED_FAILURE_PORTS = frozenset({"failure", "agents_unavailable"})
+
+
+def _unhandled(node, outcome: Outcome) -> str:
+    detail = outcome.outputs.get("error") or (
+        "no agent is available"
+        + (f" in group {outcome.outputs['group']!r}" if outcome.outputs.get("group") else "")
+        if outcome.port == "agents_unavailable"
+        else "it failed"
+    )
+    return (
+        f"Node {node.key!r} ({node.type}) failed: {detail} (its {outcome.port!r} port has no edge; "
+        "connect it to an end node to ignore this)"
+    )
 
 
 def _sizes(variables: dict[str, Any]) -> dict[str, int]:
@@ -319,6 +361,8 @@ def _save(walk: _Walk, **fields: Any) -> None:
     expected = flow_run.step_count
     if steps:
         fields["step_count"] = steps[-1].seq
+        if flow_run.lease_takeovers:
+            fields["lease_takeovers"] = 0  # progress: only takeovers in a row count
     try:
         # No savepoint when nested in an atomic node's transaction: LostRun and
         # IntegrityError leave through that transaction too, which rolls it all back.

@@ -180,6 +180,9 @@ class FlowRun(models.Model):
     wait_until = models.DateTimeField(null=True, blank=True)
     step_count = models.PositiveIntegerField(default=0)
     attempts = models.PositiveIntegerField(default=0)
+    # Times the run was taken from a worker that let its lease expire (killed, hung) since it
+    # last recorded a step; past FLOW_RUN_MAX_TAKEOVERS the run fails instead of looping.
+    lease_takeovers = models.PositiveIntegerField(default=0)
     lease_expires_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     started_at = models.DateTimeField(null=True, blank=True)

@@ -7,12 +7,14 @@ caused it, the task carries only ids, and a worker claims a run with a condition
 
 from __future__ import annotations
 
+import logging
 import re
+import time
 from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db import transaction
+from django.db import InterfaceError, OperationalError, connection, transaction
 from django.db.models import F, Q, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
@@ -21,10 +23,13 @@ from django_q.models import Schedule
 from flows import transitions
 from flows.models import Flow, FlowRun
 from inbox import services as inbox
-from inbox.models import Ticket
+from inbox.models import Conversation, Ticket
 from inbox.payloads import csat_payload, ticket_payload
+from studio import ratelimit
 from studio.errors import Conflict
 from studio.queue import enqueue, enqueue_on_commit
+
+log = logging.getLogger(__name__)
 
 DISPATCH_TASK = "flows.tasks.dispatch_occurrence"
 EXECUTE_TASK = "flows.tasks.execute_run"
@@ -42,7 +47,7 @@ def requeue_after_seconds() -> int:
 # --- Starting runs ------------------------------------------------------------------------
 
 
-def start_event_flows(occurrence) -> list[int]:
+def start_event_flows(occurrence, *, depth: int = 0) -> list[int]:
     """Create one queued run per active flow triggered by the occurrence's event.
 
     Runs are created in bulk in the caller's transaction; one task, enqueued on commit,
@@ -61,14 +66,15 @@ def start_event_flows(occurrence) -> list[int]:
         .order_by()
         .values_list("pk", "published_version_id")
     )  # order_by(): Meta.ordering would join Bot to sort
+    links = _event_links(occurrence.bot_id, occurrence.payload)
     runs = [
         FlowRun(
             flow_id=flow_id,
             version_id=version_id,
             trigger=FlowRun.Trigger.EVENT,
             occurrence=occurrence,
-            context={"event": occurrence.payload},
-            **_event_links(occurrence.payload),
+            context={"event": occurrence.payload, **({"depth": depth} if depth else {})},
+            **links,
         )
         for flow_id, version_id in flows
     ]
@@ -88,12 +94,29 @@ def start_event_flows(occurrence) -> list[int]:
     return ids
 
 
-def _event_links(payload: dict[str, Any]) -> dict[str, Any]:
+def _payload_id(value: Any) -> int | None:
+    """`{"id": 7}` -> 7; anything else (a string, a bool, -1, 10**30, no id) -> None."""
+    ident = value.get("id") if isinstance(value, dict) else None
+    if isinstance(ident, bool) or not isinstance(ident, int) or not 0 < ident < 2**63:
+        return None
+    return ident
+
+
+def _event_links(bot_id: int, payload: dict[str, Any]) -> dict[str, Any]:
+    """Link the runs to the payload's ticket and conversation only when those rows exist and
+    belong to the emitting bot. An emitted payload is caller data: linking another bot's
+    conversation would let a send_message write into that bot's customer chat. Otherwise the
+    data stays in `event` and nothing is linked."""
     links: dict[str, Any] = {}
-    if isinstance(payload.get("ticket"), dict) and payload["ticket"].get("id"):
-        links["ticket_id"] = payload["ticket"]["id"]
-    if isinstance(payload.get("conversation"), dict) and payload["conversation"].get("id"):
-        links["conversation_id"] = payload["conversation"]["id"]
+    ticket_id = _payload_id(payload.get("ticket"))
+    if ticket_id is not None and Ticket.objects.filter(pk=ticket_id, bot_id=bot_id).exists():
+        links["ticket_id"] = ticket_id
+    conversation_id = _payload_id(payload.get("conversation"))
+    if (
+        conversation_id is not None
+        and Conversation.objects.filter(pk=conversation_id, bot_id=bot_id).exists()
+    ):
+        links["conversation_id"] = conversation_id
     return links
 
 
@@ -118,6 +141,15 @@ def start_conversation_flow(conversation) -> FlowRun | None:
     """A chat started: the bot's first active conversation flow without keywords runs."""
     flow = _conversation_flows(conversation).filter(trigger_keywords=[]).first()
     if flow is None:
+        return None
+    # Anyone can start a chat: a flood of them must not become a flood of runs.
+    if not ratelimit.allow(f"flow-starts:bot{conversation.bot_id}", settings.FLOW_STARTS_PER_BOT_PER_MINUTE):
+        log.warning(
+            "bot %s started more than %s conversation flows this minute; conversation %s gets none",
+            conversation.bot_id,
+            settings.FLOW_STARTS_PER_BOT_PER_MINUTE,
+            conversation.pk,
+        )
         return None
     return start_run(flow, trigger=FlowRun.Trigger.CONVERSATION, conversation=conversation)
 
@@ -229,6 +261,8 @@ def claim(run_id: int) -> bool:
     machine), and the task django-q2 delivers again after `retry` is the wake-up for it.
     """
     now = timezone.now()
+    # Taken from a worker past its lease, the run's takeovers are counted (transitions.claim),
+    # so a run that kills every worker that executes it fails after FLOW_RUN_MAX_TAKEOVERS.
     return transitions.claim(
         run_id,
         now=now,
@@ -238,10 +272,45 @@ def claim(run_id: int) -> bool:
     )
 
 
+def reclaim(run_id: int, attempts: int) -> bool:
+    """Renew the claim of a run this worker still holds (the claim numbered `attempts`)."""
+    return transitions.move(
+        run_id,
+        "renew",
+        where=Q(attempts=attempts),
+        lease_expires_at=timezone.now() + timedelta(seconds=lease_seconds()),
+        attempts=F("attempts") + 1,
+    )
+
+
+def wait_for_database() -> bool:
+    """Reconnect until the database answers, for up to FLOW_DB_RECONNECT_SECONDS."""
+    deadline = time.monotonic() + int(getattr(settings, "FLOW_DB_RECONNECT_SECONDS", 60))
+    pause = 0.2
+    while True:
+        connection.close()  # the broken connection; the next query opens a new one
+        try:
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT 1")
+            return True
+        except (OperationalError, InterfaceError):
+            if time.monotonic() + pause > deadline:
+                connection.close()
+                return False
+            time.sleep(pause)
+            pause = min(pause * 2, 2.0)
+
+
+def max_takeovers() -> int:
+    return int(getattr(settings, "FLOW_RUN_MAX_TAKEOVERS", 3))
+
+
 @transaction.atomic
 def replay_run(run: FlowRun) -> FlowRun:
     """Re-queue a failed run from the step that failed; steps that succeeded are not redone."""
-    changed = transitions.move(run.pk, "replay", error="", finished_at=None, lease_expires_at=None)
+    changed = transitions.move(
+        run.pk, "replay", error="", finished_at=None, lease_expires_at=None, lease_takeovers=0
+    )
     if not changed:
         raise Conflict(f"Run {run.pk} is {run.status}; only a failed run can be replayed.")
     enqueue_on_commit(EXECUTE_TASK, run.pk)
@@ -258,7 +327,9 @@ def sweep() -> dict[str, int]:
     reclaimed = [
         run_id
         for run_id in list(stale)
-        if transitions.move(run_id, "reclaim", where=Q(lease_expires_at__lt=now))
+        if transitions.move(
+            run_id, "reclaim", where=Q(lease_expires_at__lt=now), lease_takeovers=F("lease_takeovers") + 1
+        )
     ]
     queued = list(
         FlowRun.objects.filter(

@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+import logging
+
 from flows import engine, services
 from flows.models import FlowRun
 from studio.queue import enqueue_each
+
+log = logging.getLogger(__name__)
+
+RECONNECTS_PER_TASK = 3
 
 
 def dispatch_occurrence(occurrence_id: int) -> int:
@@ -28,7 +34,19 @@ def dispatch_occurrence(occurrence_id: int) -> int:
 def execute_run(run_id: int) -> str:
     if not services.claim(run_id):
         return "not-claimed"
-    return engine.run(run_id)
+    for retry in range(RECONNECTS_PER_TASK + 1):
+        try:
+            return engine.run(run_id)
+        except engine.ConnectionLost as lost:
+            # A database restart or failover: wait for it to answer again and go on from the
+            # last checkpoint at once, rather than leaving the run `running` until its lease
+            # runs out. If it stays away (or the error keeps coming back: not an outage), the
+            # error ends the task and the sweeper takes the run over after its lease.
+            log.warning("run %s lost its database connection; waiting for the database", run_id)
+            if retry == RECONNECTS_PER_TASK or not services.wait_for_database():
+                raise
+            if not services.reclaim(run_id, lost.attempts):
+                return "lost"  # another worker took it meanwhile
 
 
 def resume_run(run_id: int) -> bool:

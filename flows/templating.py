@@ -5,21 +5,41 @@ dunders, no mutating methods) with StrictUndefined, so a typo is an error naming
 name rather than an empty string. A template is also bounded: its source length, its output
 size, the items `range` may produce, the size of `*` / `**` results, and its running time
 (checked on every line the compiled template executes, so loops without output stop too).
+
+Those checks refuse the known ways to build a huge value before it is built (with a message
+naming the operation). Behind them, every rendering runs under two limits it cannot walk
+around: a CPU deadline delivered by a signal (SIGPROF through `setitimer`, which interrupts
+any Python code, the filters' own generators included) and an address-space ceiling
+(`RLIMIT_AS` lowered to what the process holds plus MAX_MEMORY, so an allocation past it
+raises MemoryError instead of growing the worker). Both need the main thread of a process,
+which is where django-q2 workers run tasks; a rendering in another thread (a threaded web
+server running tasks inline) falls back to tracing every line of every frame for the deadline,
+and has the argument checks but no address-space ceiling. str methods are an allow-list.
 """
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
 import json
+import os
 import re
+import signal
 import sys
+import threading
 import time
 from functools import lru_cache
 from typing import Any
 
+try:
+    import resource
+except ImportError:  # not on Windows: no address-space ceiling there
+    resource = None  # type: ignore[assignment]
+
 from jinja2 import StrictUndefined, TemplateError, pass_eval_context
 from jinja2.compiler import CodeGenerator
-from jinja2.filters import do_join
-from jinja2.sandbox import ImmutableSandboxedEnvironment
+from jinja2.filters import do_join, sync_do_slice
+from jinja2.sandbox import ImmutableSandboxedEnvironment, SandboxedFormatter
 
 from flows.errors import NodeError
 
@@ -27,9 +47,62 @@ MAX_SOURCE = 20_000  # characters in one template string
 MAX_OUTPUT = 64 * 1024  # characters rendered from one template string
 MAX_RANGE = 1_000  # items in one range()
 MAX_RANGE_TOTAL = 10_000  # items all range() calls of one rendering may produce
-MAX_SECONDS = 1.0  # wall time of one rendering
+MAX_SECONDS = 1.0  # time of one rendering: CPU time in a main thread (signal), wall time elsewhere
 MAX_DEPTH = 20  # nesting of a JSON value rendered by render_value
 MAX_VALUE = 256 * 1024  # JSON size of the list or object one lone expression may produce
+MAX_MEMORY = 64 * 1024 * 1024  # bytes of address space one rendering may add to its process
+MAX_ITEMS = 1_000  # slices / batch sizes a filter may be asked for
+
+# The str methods a template may call. Everything else (translate, maketrans, encode, ...) is
+# refused: each method allowed here either cannot grow its input or is checked first.
+STR_METHODS = frozenset(
+    [
+        "capitalize",
+        "casefold",
+        "center",
+        "count",
+        "endswith",
+        "expandtabs",
+        "find",
+        "format",
+        "format_map",
+        "index",
+        "isalnum",
+        "isalpha",
+        "isascii",
+        "isdecimal",
+        "isdigit",
+        "isidentifier",
+        "islower",
+        "isnumeric",
+        "isprintable",
+        "isspace",
+        "istitle",
+        "isupper",
+        "join",
+        "ljust",
+        "lower",
+        "lstrip",
+        "partition",
+        "removeprefix",
+        "removesuffix",
+        "replace",
+        "rfind",
+        "rindex",
+        "rjust",
+        "rpartition",
+        "rsplit",
+        "rstrip",
+        "split",
+        "splitlines",
+        "startswith",
+        "strip",
+        "swapcase",
+        "title",
+        "upper",
+        "zfill",
+    ]
+)
 
 # A string that is exactly one expression keeps its value's type ("{{ vars.n }}" -> 3, not "3"),
 # so JSON bodies and table keys carry numbers, booleans, lists and objects as such.
@@ -48,6 +121,10 @@ class _Budget:
 
 # A width or precision in a %-format or format() spec: "%099999d", "{:>99999}".
 _FORMAT_WIDTH = re.compile(r"(?:%[-#0 +]*|:[^{}]*?)(\d{6,})")
+# One conversion of a %-format: "%(name)-*.*f"; width and precision may be `*` (from the args).
+_PERCENT_SPEC = re.compile(r"%(?:\([^)]*\))?[-#0 +]*(\*|\d+)?(?:\.(\*|\d*))?[hlL]?(.)", re.DOTALL)
+# The width and precision of a format() spec once its nested {fields} are substituted.
+_FORMAT_SPEC = re.compile(r"^(?:.?[<>=^])?[-+ ]?z?#?0?(\d*)[,_]?(?:\.(\d+))?")
 
 
 def _too_big(message: str) -> TemplateFailed:
@@ -72,6 +149,28 @@ def _checked_join(items: Any, separator: Any) -> list[Any]:
     return items
 
 
+def _check_percent_format(text: str) -> None:
+    """A %-format may not take its width or precision from the arguments (`%*d`, `%.*f`)
+    and may not ask for more than MAX_OUTPUT characters in one conversion."""
+    for match in _PERCENT_SPEC.finditer(text):
+        width, precision, _conversion = match.groups()
+        if width == "*" or precision == "*":
+            raise TemplateFailed("a `*` width or precision in a %-format is not allowed")
+        if (width and int(width) > MAX_OUTPUT) or (precision and int(precision) > MAX_OUTPUT):
+            raise _too_big("a format width")
+
+
+class _Formatter(SandboxedFormatter):
+    """str.format / format_map: every field's spec is checked once its nested fields
+    (`'{:>{w}}'.format('a', w=10**9)`) are substituted, before the field is formatted."""
+
+    def format_field(self, value: Any, format_spec: str) -> Any:
+        match = _FORMAT_SPEC.match(format_spec)
+        if match and any(part and int(part) > MAX_OUTPUT for part in match.groups()):
+            raise _too_big("a format width")
+        return super().format_field(value, format_spec)
+
+
 def _check_str_call(name: str, text: str, args: tuple, kwargs: dict) -> None:
     """Refuse str methods whose result would be huge before they allocate it."""
     if (
@@ -92,6 +191,8 @@ def _check_str_call(name: str, text: str, args: tuple, kwargs: dict) -> None:
             raise _too_big("replace()")
     if name in ("format", "format_map") and _FORMAT_WIDTH.search(text):
         raise _too_big("a format width")
+    if name in ("ljust", "rjust", "center", "zfill") and "width" in kwargs:
+        _check_str_call(name, text, (kwargs["width"],), {})
 
 
 class _CodeGenerator(CodeGenerator):
@@ -116,6 +217,11 @@ class _Environment(ImmutableSandboxedEnvironment):
             raise _too_big("a ~ concatenation")
         return "".join(texts)
 
+    def is_safe_attribute(self, obj: Any, attr: str, value: Any) -> bool:
+        if isinstance(obj, str) and attr not in STR_METHODS and callable(value):
+            return False
+        return super().is_safe_attribute(obj, attr, value)
+
     def call(__self, __context, __obj, *args: Any, **kwargs: Any) -> Any:
         if isinstance(getattr(__obj, "__self__", None), str):
             _check_str_call(__obj.__name__, __obj.__self__, args, kwargs)
@@ -124,15 +230,28 @@ class _Environment(ImmutableSandboxedEnvironment):
         return super().call(__context, __obj, *args, **kwargs)
 
     def wrap_str_format(self, value: Any):
-        # Jinja wraps str.format at attribute access, before call(): check the spec here.
-        if isinstance(getattr(value, "__self__", None), str):
-            _check_str_call(getattr(value, "__name__", ""), value.__self__, (), {})
-        return super().wrap_str_format(value)
+        # Jinja wraps str.format at attribute access, before call(): check the spec here, and
+        # format through _Formatter, which checks each field's spec once it is substituted.
+        text = getattr(value, "__self__", None)
+        name = getattr(value, "__name__", "")
+        if not isinstance(text, str) or name not in ("format", "format_map"):
+            return None
+        _check_str_call(name, text, (), {})
+        vformat = _Formatter(self).vformat
+
+        def wrapper(*args: Any, **kwargs: Any) -> str:
+            if name == "format_map":
+                if kwargs or len(args) != 1:
+                    raise TypeError("format_map() takes exactly one argument")
+                args, kwargs = (), args[0]
+            return str(vformat(text, args, kwargs))
+
+        return wrapper
 
     def call_binop(self, context, operator: str, left: Any, right: Any) -> Any:
         if operator == "%":
-            if isinstance(left, str) and _FORMAT_WIDTH.search(left):
-                raise _too_big("a format width")
+            if isinstance(left, str):
+                _check_percent_format(left)
             return left % right
         if operator == "+":
             if isinstance(left, (str, list, tuple)) and isinstance(right, (str, list, tuple)):
@@ -154,7 +273,8 @@ _env = _Environment(undefined=StrictUndefined, autoescape=False, keep_trailing_n
 
 
 def _checked_filter(name: str):
-    original = _env.filters[name]
+    # slice's registered version is async-aware and takes the eval context first.
+    original = sync_do_slice if name == "slice" else _env.filters[name]
 
     def checked(value: Any, *args: Any, **kwargs: Any) -> Any:
         text = str(value)
@@ -166,15 +286,19 @@ def _checked_filter(name: str):
             width = args[0] if args else kwargs.get("width", 4)
             if isinstance(width, int) and width * (text.count("\n") + 1) + len(text) > MAX_OUTPUT:
                 raise _too_big("indent")
-        elif name == "format" and _FORMAT_WIDTH.search(text):
-            raise _too_big("a format width")
+        elif name == "format":
+            _check_percent_format(text)
+        elif name in ("slice", "batch"):
+            count = args[0] if args else kwargs.get("slices", kwargs.get("linecount"))
+            if not isinstance(count, int) or count > MAX_ITEMS:
+                raise TemplateFailed(f"{name}() is limited to {MAX_ITEMS}")
         return original(value, *args, **kwargs)
 
     return checked
 
 
 # Filters that can turn a short input into a huge string are checked before they run.
-for _name in ("center", "replace", "indent", "format"):
+for _name in ("center", "replace", "indent", "format", "slice", "batch"):
     _env.filters[_name] = _checked_filter(_name)
 
 
@@ -185,7 +309,17 @@ def _join_filter(eval_ctx, value: Any, d: str = "", attribute: Any = None) -> st
 
 _env.filters["join"] = _join_filter
 # lipsum, cycler and joiner are of no use in node settings; keep the surface small.
-_env.globals = {"dict": dict, "namespace": _env.globals["namespace"]}
+_env.globals = {
+    "dict": lambda *args, **kwargs: _checked_dict(dict(*args, **kwargs)),
+    "namespace": _env.globals["namespace"],
+}
+
+
+def _checked_dict(value: dict) -> dict:
+    # dict(ns.d, **{key: text}) in a loop would grow a namespace without any other check.
+    if sum(_size(k) + _size(v) for k, v in value.items()) > MAX_VALUE:
+        raise TemplateFailed(f"a dict may not hold more than {MAX_VALUE} characters")
+    return value
 
 
 @lru_cache(maxsize=4096)
@@ -211,10 +345,11 @@ def _range_for(budget: _Budget):
     return safe_range
 
 
-def _tracer(budget: _Budget):
+def _tracer(budget: _Budget, *, every_frame: bool):
     """A trace function that stops template code running past the deadline.
 
-    Only frames of compiled templates are traced line by line; other frames pay one call.
+    Without the signal (another thread), every line of every frame is checked; with it, only
+    the template's own lines, which keeps the usual message for a loop that runs too long.
     """
 
     def local(frame, event, arg):
@@ -223,26 +358,111 @@ def _tracer(budget: _Budget):
         return local
 
     def global_(frame, event, arg):
-        if frame.f_code.co_filename == "<template>":
+        if every_frame or frame.f_code.co_filename == "<template>":
             return local
         return None
 
     return global_
 
 
-def _guarded(func, budget: _Budget):
-    previous = sys.gettrace()
-    sys.settrace(_tracer(budget))
+_ARMED = [False]  # a list item store is not a point where Python runs signal handlers
+
+
+def _on_deadline(signum, frame):
+    if _ARMED[0]:
+        raise TemplateFailed(f"the template ran longer than {MAX_SECONDS} s")
+
+
+_statm: dict[str, int] = {}  # the pid that opened it, and the descriptor
+
+
+def _address_space() -> int | None:
+    """Bytes of address space this process holds now (Linux), or None where unknown.
+
+    The file stays open (a read is 1 us, an open 10 us); per pid, since a forked worker
+    would otherwise read its parent's figures through an inherited descriptor."""
+    pid = os.getpid()
     try:
-        return func()
+        fd = _statm.get("fd") if _statm.get("pid") == pid else None
+        if fd is None:
+            fd = os.open(f"/proc/{pid}/statm", os.O_RDONLY)
+            _statm.update(pid=pid, fd=fd)
+        return int(os.pread(fd, 128, 0).split()[0]) * _PAGE
+    except (OSError, ValueError, IndexError, AttributeError):
+        return None
+
+
+_PAGE = os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096
+
+
+@contextlib.contextmanager
+def _limits(budget: _Budget):
+    """The deadline and memory ceiling of one rendering (see the module docstring)."""
+    in_main = threading.current_thread() is threading.main_thread() and hasattr(signal, "setitimer")
+    previous_trace = sys.gettrace()
+    if not in_main:
+        sys.settrace(_tracer(budget, every_frame=True))
+        try:
+            yield
+        finally:
+            sys.settrace(previous_trace)
+        return
+    previous_handler = signal.signal(signal.SIGPROF, _on_deadline)
+    previous_timer = signal.getitimer(signal.ITIMER_PROF)
+    previous_limit = resource.getrlimit(resource.RLIMIT_AS) if resource else None
+    held = _address_space() if resource else None
+    if held is not None and previous_limit is not None:
+        soft, hard = previous_limit
+        ceiling = held + MAX_MEMORY
+        if hard != resource.RLIM_INFINITY:
+            ceiling = min(ceiling, hard)
+        if soft == resource.RLIM_INFINITY or ceiling < soft:
+            resource.setrlimit(resource.RLIMIT_AS, (ceiling, hard))
+    sys.settrace(_tracer(budget, every_frame=False))
+    try:
+        _ARMED[0] = True
+        # CPU time, so a busy machine does not cut a template short; the timer fires again
+        # every 50 ms in case the first exception was swallowed somewhere.
+        signal.setitimer(signal.ITIMER_PROF, MAX_SECONDS, 0.05)
+        yield
+    finally:
+        _ARMED[0] = False
+        signal.setitimer(signal.ITIMER_PROF, 0)
+        sys.settrace(previous_trace)
+        if previous_limit is not None:
+            resource.setrlimit(resource.RLIMIT_AS, previous_limit)
+        signal.signal(signal.SIGPROF, previous_handler)
+        if previous_timer[0]:
+            signal.setitimer(signal.ITIMER_PROF, *previous_timer)
+
+
+def _trim_heap() -> None:
+    try:
+        ctypes.CDLL(None).malloc_trim(0)  # glibc; elsewhere the allocator keeps what it keeps
+    except (OSError, AttributeError):
+        pass
+
+
+def _guarded(func, budget: _Budget):
+    out_of_memory = False
+    try:
+        with _limits(budget):
+            return func()
     except TemplateFailed:
         raise
+    except MemoryError:
+        out_of_memory = True
     except TemplateError as exc:
         raise TemplateFailed(str(exc.message or exc)) from exc
     except (ArithmeticError, TypeError, ValueError, LookupError, AttributeError, RecursionError) as exc:
         raise TemplateFailed(f"{type(exc).__name__}: {exc}") from exc
-    finally:
-        sys.settrace(previous)
+    except SyntaxError as exc:  # Python refused the compiled template ("too many levels")
+        raise TemplateFailed(f"the template nests too deeply ({exc.msg})") from exc
+    # Out of the except block, the MemoryError's traceback (and the frames holding what was
+    # built) is gone: hand the freed heap back to the system before going on.
+    assert out_of_memory
+    _trim_heap()
+    raise TemplateFailed(f"the template needed more than {MAX_MEMORY // 2**20} MB")
 
 
 def _check_source(source: str) -> None:
@@ -273,7 +493,11 @@ def render_string(source: str, ctx: dict[str, Any]) -> Any:
         return source  # most settings are plain text; skip the compiler
     match = _SINGLE_EXPRESSION.match(source)
     if match:
-        return _json_safe(evaluate(match.group("expr"), ctx))
+        value = evaluate(match.group("expr"), ctx)
+        try:
+            return _json_safe(value)
+        except TemplateError as exc:  # an undefined inside a list or dict: `{{ [vars.nope] }}`
+            raise TemplateFailed(str(exc.message or exc)) from exc
     budget = _Budget()
 
     def render() -> str:
@@ -350,4 +574,7 @@ def syntax_errors(value: Any, *, expression: bool = False) -> list[str]:
         return [str(exc)]
     except TemplateError as exc:
         return [f"template error: {exc}"]
+    except (RecursionError, SyntaxError, MemoryError):
+        # A template nesting thousands of brackets or blocks exhausts the parser.
+        return ["the template nests too deeply"]
     return []

@@ -1,6 +1,6 @@
 """The FlowRun state machine: the allowed moves, and the one function that makes them.
 
-    queued --claim--> running --checkpoint--> running
+    queued --claim--> running --checkpoint/renew--> running
     running --wait--> waiting --resume--> queued
     running --succeed--> succeeded      running --fail--> failed --replay--> queued
     running (lease expired) --reclaim--> queued        (the sweeper; a dead worker's run)
@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import Q
+from django.db.models import F, Q
 
 from flows.models import FlowRun
 
@@ -26,6 +26,7 @@ TRANSITIONS: dict[str, tuple[tuple[str, ...], str]] = {
     "claim": ((S.QUEUED,), S.RUNNING),
     "take_over": ((S.RUNNING,), S.RUNNING),  # only past the lease: the claimer passes `where`
     "checkpoint": ((S.RUNNING,), S.RUNNING),
+    "renew": ((S.RUNNING,), S.RUNNING),  # a worker back from a lost connection keeps its claim
     "wait": ((S.RUNNING,), S.WAITING),
     "succeed": ((S.RUNNING,), S.SUCCEEDED),
     "fail": ((S.RUNNING,), S.FAILED),
@@ -52,5 +53,9 @@ def move(run_id: int, trigger: str, *, where: Q | None = None, **fields: Any) ->
 def claim(run_id: int, *, now, **fields: Any) -> bool:
     """A queued run, or a running one past its lease (its worker died), becomes this worker's."""
     return move(run_id, "claim", **fields) or move(
-        run_id, "take_over", where=Q(lease_expires_at__lt=now), **fields
+        run_id,
+        "take_over",
+        where=Q(lease_expires_at__lt=now),
+        lease_takeovers=F("lease_takeovers") + 1,  # a run that kills its workers fails in the end
+        **fields,
     )

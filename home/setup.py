@@ -17,6 +17,7 @@ AGENT_PERMISSIONS = {
     ],
 }
 SWEEPER_NAME = "flows-sweeper"
+INACTIVITY_NAME = "inbox-inactivity"
 
 
 def ensure_roles() -> None:
@@ -40,6 +41,15 @@ def ensure_schedules() -> None:
         name=SWEEPER_NAME,
         defaults={
             "func": "flows.tasks.sweep_runs",
+            "schedule_type": Schedule.MINUTES,
+            "minutes": 1,
+            "repeats": -1,
+        },
+    )
+    Schedule.objects.update_or_create(
+        name=INACTIVITY_NAME,
+        defaults={
+            "func": "inbox.tasks.sweep_inactivity",
             "schedule_type": Schedule.MINUTES,
             "minutes": 1,
             "repeats": -1,

@@ -13,3 +13,6 @@ urlpatterns = [
     path("inbox/", include("inbox.urls")),
     path("chat/", include(chat_patterns)),
 ]
+
+# A database outage anywhere in a request is a 503 with Retry-After, not a 500.
+handler500 = "studio.unavailable.server_error"

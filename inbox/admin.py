@@ -7,7 +7,18 @@ from django.urls import path, reverse
 from django.views.decorators.http import require_POST
 
 from inbox import services
-from inbox.models import AgentProfile, Conversation, CSATResponse, Customer, Message, Ticket
+from inbox.models import (
+    AgentProfile,
+    CannedResponse,
+    Conversation,
+    CSATResponse,
+    Customer,
+    InboxSettings,
+    Message,
+    Ticket,
+)
+from inbox.services import routing
+from studio.access import is_studio_admin
 from studio.errors import InvalidInput, ServiceError
 
 
@@ -143,6 +154,13 @@ class ConversationAdmin(BotScopedAdmin):
     readonly_fields = ["bot", "customer", "channel", "status", "access_token", "started_at"]
     inlines = [MessageInline]
 
+    def get_fields(self, request, obj=None):
+        # The chat token lets its holder speak and rate as the customer: agents never see it.
+        fields = super().get_fields(request, obj)
+        if not is_studio_admin(request.user):
+            fields = [f for f in fields if f != "access_token"]
+        return fields
+
 
 @admin.register(Customer)
 class CustomerAdmin(BotScopedAdmin):
@@ -175,7 +193,7 @@ class AgentForm(forms.ModelForm):
 
     class Meta:
         model = AgentProfile
-        fields = ["bots", "is_available"]
+        fields = ["bots", "status", "max_concurrent"]
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -206,9 +224,10 @@ class AgentProfileAdmin(admin.ModelAdmin):
     """Agents are created and changed through the inbox services (account, role, profile)."""
 
     form = AgentForm
-    list_display = ["user", "is_available", "skill_groups"]
+    list_display = ["user", "status", "max_concurrent", "skill_groups", "last_assigned_at"]
+    list_filter = ["status"]
     filter_horizontal = ["bots"]
-    fields = ["username", "password", "name", "email", "bots", "groups", "is_available"]
+    fields = ["username", "password", "name", "email", "bots", "groups", "status", "max_concurrent"]
 
     def save_model(self, request, obj, form, change):
         data = form.cleaned_data
@@ -217,7 +236,8 @@ class AgentProfileAdmin(admin.ModelAdmin):
             "email": data["email"],
             "bots": data["bots"],
             "groups": data["groups"],
-            "is_available": data["is_available"],
+            "status": data["status"],
+            "max_concurrent": data["max_concurrent"],
         }
         try:
             if change:
@@ -231,3 +251,28 @@ class AgentProfileAdmin(admin.ModelAdmin):
 
     def save_related(self, request, form, formsets, change):
         pass  # the service has set the bots
+
+
+@admin.register(CannedResponse)
+class CannedResponseAdmin(BotScopedAdmin):
+    list_display = ["shortcut", "bot", "text"]
+    list_filter = ["bot"]
+    search_fields = ["shortcut", "text"]
+
+    def save_model(self, request, obj, form, change):
+        try:
+            services.save_canned_response(obj.bot, shortcut=obj.shortcut, text=obj.text, canned=obj)
+        except ServiceError as exc:
+            self.message_user(request, exc.message, messages.ERROR)
+
+
+@admin.register(InboxSettings)
+class InboxSettingsAdmin(BotScopedAdmin):
+    list_display = ["bot", "queue_enabled", "queue_limit", "offline_queueing", "default_max_concurrent"]
+
+    def save_model(self, request, obj, form, change):
+        values = {name: getattr(obj, name) for name in routing.SETTINGS_FIELDS}
+        try:
+            routing.update_settings(obj.bot, values)
+        except ServiceError as exc:
+            self.message_user(request, exc.message, messages.ERROR)

@@ -6,6 +6,7 @@ redirects to /chat/c/<token>/, the only address that shows it.
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -15,7 +16,8 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from inbox import queries, services
 from inbox.console import wants_json
-from studio.errors import Conflict, ServiceError
+from studio import ratelimit
+from studio.errors import Conflict, RateLimited, ServiceError
 from studio.models import Bot
 
 MAX_NAME = 120
@@ -26,6 +28,17 @@ def start_view(request: HttpRequest, bot_id: int) -> HttpResponse:
     bot = get_object_or_404(Bot, pk=bot_id)
     if request.method == "GET":
         return render(request, "inbox/chat_start.html", {"bot": bot})
+    address = ratelimit.client_address(request)
+    if not ratelimit.allow(f"chat-start:{address}", settings.CHAT_STARTS_PER_MINUTE):
+        return render(
+            request,
+            "inbox/chat_start.html",
+            {
+                "bot": bot,
+                "error": "You have started many chats in a short time. Please wait a minute and try again.",
+            },
+            status=429,
+        )
     customer = {
         "name": request.POST.get("name", "").strip()[:MAX_NAME],
         "email": request.POST.get("email", "").strip()[:254],
@@ -46,7 +59,10 @@ def _chat_url(conversation) -> str:
 @never_cache
 @require_GET
 def conversation_view(request: HttpRequest, token: str) -> HttpResponse:
-    conversation = queries.conversation_by_token(token)
+    return _chat_page(request, queries.conversation_by_token(token))
+
+
+def _chat_page(request: HttpRequest, conversation, status: int = 200) -> HttpResponse:
     transcript = queries.messages_after(conversation, for_customer=True)
     bot = conversation.bot
     return render(
@@ -60,6 +76,7 @@ def conversation_view(request: HttpRequest, token: str) -> HttpResponse:
             "state": queries.chat_state(conversation),
             "ratings": range(1, bot.csat_scale + 1),
         },
+        status=status,
     )
 
 
@@ -84,6 +101,9 @@ def _answer(request: HttpRequest, conversation, error: ServiceError | None, done
         if error is not None:
             return JsonResponse({"detail": error.message}, status=error.status_code)
         return JsonResponse({"detail": done, **queries.chat_state(conversation)})
+    if isinstance(error, RateLimited):
+        messages.error(request, error.message)
+        return _chat_page(request, conversation, status=error.status_code)
     if error is not None:
         messages.error(request, error.message)
     else:
@@ -91,10 +111,22 @@ def _answer(request: HttpRequest, conversation, error: ServiceError | None, done
     return redirect(_chat_url(conversation))
 
 
+def _check_message_rate(request: HttpRequest, conversation) -> None:
+    address = ratelimit.client_address(request)
+    if not (
+        ratelimit.allow(f"chat-message:{address}", settings.CHAT_MESSAGES_PER_MINUTE)
+        and ratelimit.allow(
+            f"chat-message:c{conversation.pk}", settings.CHAT_MESSAGES_PER_CONVERSATION_PER_MINUTE
+        )
+    ):
+        raise RateLimited("You are sending messages faster than we can read them. Please wait a moment.")
+
+
 @require_POST
 def message_view(request: HttpRequest, token: str) -> HttpResponse:
     conversation = queries.conversation_by_token(token)
     try:
+        _check_message_rate(request, conversation)
         services.post_customer_message(conversation, request.POST.get("text", ""))
     except ServiceError as exc:
         return _answer(request, conversation, exc, "")
@@ -109,9 +141,9 @@ def csat_view(request: HttpRequest, token: str) -> HttpResponse:
         if ticket is None:
             raise Conflict("There is nothing to rate in this conversation.")
         rating = request.POST.get("rating", "")
-        services.submit_csat(
-            ticket, int(rating) if rating.isdigit() else rating, comment=request.POST.get("comment", "")
-        )
+        # ASCII digits only: "²".isdigit() is true and int("²") raises.
+        number = int(rating) if rating.isascii() and rating.isdigit() and len(rating) <= 3 else rating
+        services.submit_csat(ticket, number, comment=request.POST.get("comment", ""))
     except ServiceError as exc:
         return _answer(request, conversation, exc, "")
     return _answer(request, conversation, None, "Thank you for your rating.")

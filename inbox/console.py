@@ -12,6 +12,7 @@ from functools import wraps
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
@@ -20,7 +21,8 @@ from django.views.decorators.http import require_GET, require_POST
 
 from inbox import queries, services
 from inbox.models import Ticket
-from studio.errors import ServiceError
+from studio.access import is_studio_admin
+from studio.errors import InvalidInput, ServiceError
 
 
 def agent_required(view: Callable) -> Callable:
@@ -45,22 +47,70 @@ def _after(request: HttpRequest) -> int:
         return 0
 
 
-@require_GET
-@agent_required
-def queue_view(request: HttpRequest) -> HttpResponse:
+def _queue_context(request: HttpRequest) -> dict:
     tab = request.GET.get("tab", "open")
     if tab not in queries.QUEUE_TABS:
         tab = "open"
-    return render(
-        request,
-        "inbox/queue.html",
-        {
-            "tab": tab,
-            "tabs": queries.QUEUE_TABS,
-            "tab_label": queries.QUEUE_TABS[tab],
-            "tickets": queries.queue(request.user, tab),
-        },
-    )
+    tag = request.GET.get("tag", "").strip()[:40]
+    return {
+        "tab": tab,
+        "tag": tag,
+        "tabs": queries.QUEUE_TABS,
+        "tab_label": queries.QUEUE_TABS[tab],
+        "tickets": queries.queue(request.user, tab, tag),
+    }
+
+
+@require_GET
+@agent_required
+def queue_view(request: HttpRequest) -> HttpResponse:
+    return render(request, "inbox/queue.html", _queue_context(request))
+
+
+@require_GET
+@agent_required
+def queue_rows_view(request: HttpRequest) -> HttpResponse:
+    """The queue's table alone; the queue page swaps it in every few seconds (live tabs)."""
+    return render(request, "inbox/_queue_table.html", _queue_context(request))
+
+
+def _back(request: HttpRequest) -> str:
+    target = request.POST.get("next", "")
+    return target if target.startswith("/inbox/") and not target.startswith("//") else reverse("inbox:queue")
+
+
+@require_POST
+@agent_required
+def status_view(request: HttpRequest) -> HttpResponse:
+    """The agent sets their own routing status from the console header."""
+    try:
+        profile = services.set_agent_status(request.user, request.POST.get("status", ""))
+    except ServiceError as exc:
+        if wants_json(request):
+            return JsonResponse({"detail": exc.message}, status=exc.status_code)
+        messages.error(request, exc.message)
+        return redirect(_back(request))
+    done = f"You are {profile.get_status_display().lower()}."
+    if wants_json(request):
+        return JsonResponse({"detail": done, "status": profile.status})
+    messages.success(request, done)
+    return redirect(_back(request))
+
+
+@require_GET
+@agent_required
+def supervisor_view(request: HttpRequest) -> HttpResponse:
+    if not is_studio_admin(request.user):
+        raise PermissionDenied("The agents view is for studio admins.")
+    return render(request, "inbox/agents.html", {"rows": queries.supervisor_rows(request.user)})
+
+
+@require_GET
+@agent_required
+def supervisor_state_view(request: HttpRequest) -> JsonResponse:
+    if not is_studio_admin(request.user):
+        raise PermissionDenied("The agents view is for studio admins.")
+    return JsonResponse({"agents": queries.supervisor_rows(request.user)})
 
 
 @require_GET
@@ -77,8 +127,18 @@ def ticket_view(request: HttpRequest, pk: int) -> HttpResponse:
             "transcript": transcript,
             "last_message_id": transcript[-1]["id"] if transcript else 0,
             "state": queries.ticket_state(ticket, request.user),
+            "targets": queries.transfer_targets(ticket, request.user),
+            "is_admin": is_studio_admin(request.user),
         },
     )
+
+
+@require_GET
+@agent_required
+def canned_view(request: HttpRequest, pk: int) -> JsonResponse:
+    """The bot's canned responses, rendered for this ticket and agent (the # picker)."""
+    ticket = queries.ticket_for(request.user, pk)
+    return JsonResponse({"canned": services.canned_offers(ticket, request.user)})
 
 
 @require_GET
@@ -144,3 +204,53 @@ def resolve_view(request: HttpRequest, pk: int) -> HttpResponse:
         return f"Ticket {ticket.pk} is closed."
 
     return _act(request, ticket, resolve)
+
+
+@require_POST
+@agent_required
+def transfer_view(request: HttpRequest, pk: int) -> HttpResponse:
+    ticket = queries.ticket_for(request.user, pk)
+
+    def transfer() -> str:
+        agent_id, group = request.POST.get("agent", ""), request.POST.get("group", "").strip()
+        agent = None
+        if agent_id:
+            agent = User.objects.filter(pk=int(agent_id) if agent_id.isdigit() else 0).first()
+            if agent is None:
+                raise InvalidInput("No such agent.", field="agent")
+        moved = services.transfer_ticket(
+            ticket,
+            request.user,
+            agent=agent,
+            group=group or None if agent is None else None,
+            note=request.POST.get("note", ""),
+            force=request.POST.get("force") == "on",
+        )
+        return f"Ticket {ticket.pk} is transferred ({moved.get_status_display().lower()})."
+
+    return _act(request, ticket, transfer)
+
+
+@require_POST
+@agent_required
+def note_view(request: HttpRequest, pk: int) -> HttpResponse:
+    ticket = queries.ticket_for(request.user, pk)
+
+    def note() -> str:
+        services.add_note(ticket, request.user, request.POST.get("text", ""))
+        return "Note added."
+
+    return _act(request, ticket, note)
+
+
+@require_POST
+@agent_required
+def tags_view(request: HttpRequest, pk: int) -> HttpResponse:
+    ticket = queries.ticket_for(request.user, pk)
+
+    def tags() -> str:
+        words = [t for t in request.POST.get("tags", "").replace(",", " ").split() if t]
+        services.set_tags(ticket, request.user, words)
+        return "Tags saved."
+
+    return _act(request, ticket, tags)

@@ -12,6 +12,13 @@ from inbox import signals
 
 TICKET_CREATED = "ticket-created"
 TICKET_ASSIGNED = "ticket-assigned"
+TICKET_QUEUED = "ticket-queued"
+TICKET_MISSED = "ticket-missed"
+TICKET_TRANSFERRED = "ticket-transferred"
+NOTE_ADDED = "note-added"
+TICKET_INACTIVE = "ticket-inactive"
+AGENT_INACTIVE = "agent-inactive"
+AGENT_STATUS_CHANGED = "agent-status-changed"
 TICKET_CLOSED = "ticket-closed"
 CSAT_SUBMITTED = "csat-submitted"
 CONVERSATION_STARTED = "conversation-started"

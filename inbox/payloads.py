@@ -30,11 +30,33 @@ def ticket_payload(ticket) -> dict[str, Any]:
         "priority": ticket.priority,
         "group": ticket.group,
         "status": ticket.status,
+        "queue_position": ticket.queue_position,
+        "close_reason": ticket.close_reason,
+        "tags": list(ticket.tags or []),
         "created_at": _iso(ticket.created_at),
         "resolved_at": _iso(ticket.resolved_at),
         "closed_at": _iso(ticket.closed_at),
         "resolution_note": ticket.resolution_note,
         "custom_fields": ticket.custom_fields,
+    }
+
+
+def agent_payload(profile) -> dict[str, Any]:
+    """An agent with its routing state (agent-status-changed)."""
+    return {
+        **user_payload(profile.user),
+        "status": profile.status,
+        "status_changed_at": _iso(profile.status_changed_at),
+        "max_concurrent": profile.max_concurrent,
+    }
+
+
+def note_payload(note) -> dict[str, Any]:
+    return {
+        "id": note.pk,
+        "author": user_payload(note.author),
+        "text": note.text,
+        "created_at": _iso(note.created_at),
     }
 
 

@@ -9,20 +9,24 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import QuerySet
+from django.db.models import Count, Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
 
-from inbox.models import AgentProfile, Conversation, CSATResponse, Message, Ticket
+from inbox.models import AgentProfile, Conversation, CSATResponse, InternalNote, Message, Ticket
+from inbox.services.routing import settings_for
 from studio.access import is_studio_admin
+from studio.models import Bot
 
 # The queue's tabs: name -> (label, filter on the user's tickets).
 QUEUE_TABS = {
-    "open": "All open",
     "mine": "Mine",
+    "queued": "Queued",
     "unassigned": "Unassigned",
-    "pending": "Pending CSAT",
+    "missed": "Missed",
     "closed": "Closed",
+    "open": "All open",
+    "pending": "Pending CSAT",
 }
 QUEUE_LIMIT = 200
 
@@ -47,9 +51,15 @@ def ticket_for(user, pk: int) -> Ticket:
     return ticket
 
 
-def queue(user, tab: str) -> QuerySet[Ticket]:
-    qs = tickets_for(user)
-    if tab == "mine":
+def queue(user, tab: str, tag: str = "") -> QuerySet[Ticket]:
+    qs = tickets_for(user).with_queue_position()
+    if tag:
+        qs = qs.filter(tag_rows__name=tag.strip().lower()).distinct()
+    if tab == "queued":
+        return qs.filter(status=Ticket.Status.QUEUED).order_by("queued_at", "id")[:QUEUE_LIMIT]
+    if tab == "missed":
+        qs = qs.filter(status=Ticket.Status.MISSED)
+    elif tab == "mine":
         qs = qs.filter(assignee=user, status__in=Ticket.RESOLVABLE)
     elif tab == "unassigned":
         qs = qs.filter(assignee__isnull=True, status__in=Ticket.RESOLVABLE)
@@ -79,12 +89,75 @@ def ticket_state(ticket: Ticket, user) -> dict[str, Any]:
         "status_label": ticket.get_status_display(),
         "assignee": (assignee.get_full_name() or assignee.get_username()) if assignee else None,
         "assigned_to_me": bool(assignee and assignee.pk == user.pk),
+        "queue_position": ticket.queue_position,
+        "tags": list(ticket.tags or []),
+        "group": ticket.group,
+        "close_reason": ticket.get_close_reason_display() if ticket.close_reason else "",
+        "can_transfer": ticket.is_resolvable,
+        "notes": notes_json(ticket),
         "can_resolve": ticket.is_resolvable,
         "can_take": ticket.is_resolvable and not (assignee and assignee.pk == user.pk),
         "can_reply": ticket.status != Ticket.Status.CLOSED,
         "resolution_note": ticket.resolution_note,
         "csat": csat_state(ticket),
     }
+
+
+def notes_json(ticket: Ticket) -> list[dict[str, Any]]:
+    """Internal notes: for the console only; the customer's pages never call this."""
+    notes = InternalNote.objects.filter(ticket=ticket).select_related("author").order_by("created_at", "id")
+    return [
+        {
+            "id": n.pk,
+            "author": (n.author.get_full_name() or n.author.get_username()) if n.author else "Someone",
+            "text": n.text,
+            "created_at": timezone.localtime(n.created_at).isoformat(),
+        }
+        for n in notes[:200]
+    ]
+
+
+def transfer_targets(ticket: Ticket, user) -> dict[str, list]:
+    """The agents and groups a ticket may be transferred to."""
+    profiles = AgentProfile.objects.filter(bots=ticket.bot_id, user__is_active=True).select_related("user")
+    agents = [
+        {"id": p.user_id, "name": p.user.get_full_name() or p.user.get_username(), "status": p.status}
+        for p in profiles.order_by("user__username")
+        if p.user_id != ticket.assignee_id
+    ]
+    groups = sorted({g for p in profiles for g in (p.skill_groups or [])})
+    return {"agents": agents, "groups": groups}
+
+
+def supervisor_rows(user) -> list[dict[str, Any]]:
+    """Every agent of the viewer's bots with status, load and time in status."""
+    profiles = (
+        AgentProfile.objects.select_related("user")
+        .prefetch_related("bots")
+        .annotate(load=Count("user__assigned_tickets", filter=Q(user__assigned_tickets__status="assigned")))
+        .order_by("user__username")
+    )
+    if not is_studio_admin(user):
+        profiles = profiles.filter(bots__in=Bot.objects.visible_to(user)).distinct()
+    now = timezone.now()
+    rows = []
+    for p in profiles:
+        bots = list(p.bots.all())
+        default = settings_for(bots[0]).default_max_concurrent if bots else 1
+        rows.append(
+            {
+                "id": p.user_id,
+                "name": p.user.get_full_name() or p.user.get_username(),
+                "status": p.status,
+                "status_label": p.get_status_display(),
+                "active_tickets": p.load,
+                "max_concurrent": p.max_concurrent or default,
+                "seconds_in_status": int((now - p.status_changed_at).total_seconds()),
+                "groups": list(p.skill_groups or []),
+                "bots": [b.name for b in bots],
+            }
+        )
+    return rows
 
 
 def message_json(message: Message, *, for_customer: bool = False) -> dict[str, Any]:
@@ -126,9 +199,10 @@ def chat_state(conversation: Conversation) -> dict[str, Any]:
     """The customer's view: is a rating asked for, or already given, for the latest ticket."""
     ticket = latest_ticket(conversation)
     bot = conversation.bot
-    state: dict[str, Any] = {"csat": None}
+    state: dict[str, Any] = {"csat": None, "queue_position": None}
     if ticket is None:
         return state
+    state["queue_position"] = ticket.queue_position
     if ticket.status == Ticket.Status.PENDING_CSAT:
         state["csat"] = {"asked": True, "question": bot.csat_question, "scale": bot.csat_scale}
     elif (rated := csat_state(ticket)) is not None:

@@ -6,6 +6,14 @@ app_name = "inbox"
 
 urlpatterns = [
     path("", console.queue_view, name="queue"),
+    path("rows/", console.queue_rows_view, name="queue_rows"),
+    path("status/", console.status_view, name="status"),
+    path("agents/", console.supervisor_view, name="agents"),
+    path("agents/state/", console.supervisor_state_view, name="agents_state"),
+    path("tickets/<int:pk>/transfer/", console.transfer_view, name="transfer"),
+    path("tickets/<int:pk>/notes/", console.note_view, name="note"),
+    path("tickets/<int:pk>/tags/", console.tags_view, name="tags"),
+    path("tickets/<int:pk>/canned/", console.canned_view, name="canned"),
     path("tickets/<int:pk>/", console.ticket_view, name="ticket"),
     path("tickets/<int:pk>/state/", console.ticket_state_view, name="ticket_state"),
     path("tickets/<int:pk>/take/", console.take_view, name="take"),

@@ -37,3 +37,9 @@ class Conflict(ServiceError):
 
 class NotAllowed(ServiceError):
     status_code = 403
+
+
+class RateLimited(ServiceError):
+    """Too many requests of one kind from one caller (HTTP 429); try again later."""
+
+    status_code = 429

@@ -50,21 +50,25 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "studio.security.ContentSecurityPolicyMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # A database outage answers 503 with Retry-After (studio/unavailable.py).
+    "studio.unavailable.DatabaseUnavailableMiddleware",
     # Last, as django-axes asks: it answers a locked-out login with 429.
     "axes.middleware.AxesMiddleware",
 ]
 
 # --- Login throttling (django-axes) ---------------------------------------------------------
 # Every login (admin, /accounts/login/, the API's token endpoint) goes through the axes backend:
-# after LOGIN_FAILURE_LIMIT failures from one IP address, or for one username, further tries
-# from that IP / for that username are refused with 429 for LOGIN_COOLOFF_MINUTES. A success
-# resets the count. Behind a proxy, set AXES_IPWARE_META_PRECEDENCE_ORDER (README).
+# after LOGIN_FAILURE_LIMIT failures from one IP address (whatever the usernames), or for one
+# username from one IP address, further tries from that IP / that pair are refused with 429 for
+# LOGIN_COOLOFF_MINUTES. Never on the username alone: anyone could then lock anyone out from
+# everywhere. A success resets the count. Behind a proxy, set AXES_IPWARE_META_PRECEDENCE_ORDER.
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",
@@ -72,7 +76,7 @@ AUTHENTICATION_BACKENDS = [
 AXES_ENABLED = env_bool("LOGIN_THROTTLE", True)
 AXES_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 5)
 AXES_COOLOFF_TIME = env_int("LOGIN_COOLOFF_MINUTES", 15) / 60  # hours
-AXES_LOCKOUT_PARAMETERS = ["ip_address", "username"]  # either one locks
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"], "ip_address"]  # the pair, or the address
 AXES_RESET_ON_SUCCESS = True
 AXES_IPWARE_META_PRECEDENCE_ORDER = env_list("AXES_IPWARE_META_PRECEDENCE_ORDER", "REMOTE_ADDR")
 
@@ -156,8 +160,22 @@ FLOW_MAX_STEPS = env_int("FLOW_MAX_STEPS", 200)
 # task or the sweeper takes the run over (the worker is presumed dead). Keep it above the
 # longest node (an api_call's FLOW_HTTP_MAX_TOTAL_SECONDS).
 FLOW_RUN_LEASE_SECONDS = env_int("FLOW_RUN_LEASE_SECONDS", 300)
+# A run taken from a worker past its lease this many times in a row (without recording a step
+# in between) fails with an error saying so instead of being redone forever.
+FLOW_RUN_MAX_TAKEOVERS = env_int("FLOW_RUN_MAX_TAKEOVERS", 3)
+# A worker whose run lost its database connection reconnects for this long, then goes on
+# from the run's last checkpoint (past it, the task fails and the sweeper retries the run).
+FLOW_DB_RECONNECT_SECONDS = env_int("FLOW_DB_RECONNECT_SECONDS", 60)
 # The sweeper re-enqueues runs left `queued` this long (their task was lost).
 FLOW_RUN_REQUEUE_AFTER_SECONDS = env_int("FLOW_RUN_REQUEUE_AFTER_SECONDS", 60)
+
+# --- Anonymous chat and flow starts ------------------------------------------------------
+# Per minute; 0 turns a limit off. Counted in the default cache (studio/ratelimit.py): the
+# local-memory cache of each web process, or Redis when REDIS_URL is set.
+CHAT_STARTS_PER_MINUTE = env_int("CHAT_STARTS_PER_MINUTE", 10)  # new chats per address
+CHAT_MESSAGES_PER_MINUTE = env_int("CHAT_MESSAGES_PER_MINUTE", 60)  # customer messages per address
+CHAT_MESSAGES_PER_CONVERSATION_PER_MINUTE = env_int("CHAT_MESSAGES_PER_CONVERSATION_PER_MINUTE", 20)
+FLOW_STARTS_PER_BOT_PER_MINUTE = env_int("FLOW_STARTS_PER_BOT_PER_MINUTE", 600)  # conversation flows
 
 # --- Task queue ---------------------------------------------------------------------------
 REDIS_URL = env_str("REDIS_URL")
@@ -189,6 +207,19 @@ else:
     if broker_class := env_str("Q_BROKER_CLASS", "studio.queue.OrmBroker"):
         Q_CLUSTER["broker_class"] = broker_class
 
+# The cache holds only rate-limit counters: shared through Redis when there is one.
+CACHES = {
+    "default": (
+        {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": "studio",
+        }
+        if REDIS_URL
+        else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+    )
+}
+
 # --- REST API -----------------------------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
@@ -215,8 +246,11 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
-    # A flow's trigger types and a run's triggers share values; one name for the enum.
-    "ENUM_NAME_OVERRIDES": {"TriggerTypeEnum": "flows.models.Flow.Trigger"},
+    # Choice sets that share values get one name each (a flow's trigger types, agent statuses).
+    "ENUM_NAME_OVERRIDES": {
+        "TriggerTypeEnum": "flows.models.Flow.Trigger",
+        "AgentStatusEnum": "inbox.models.AgentProfile.Status",
+    },
 }
 
 # --- Security (effective when DEBUG is off) -----------------------------------------------
@@ -226,7 +260,16 @@ SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", not DEBUG)
 SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0 if DEBUG else 31536000)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = not DEBUG
 SECURE_HSTS_PRELOAD = not DEBUG
-SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# X-Forwarded-Proto is believed only when a trusted proxy that sets it (and strips it from
+# clients) is in front: otherwise any client could claim its plain-HTTP request is HTTPS.
+if env_bool("TRUSTED_PROXY", False):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# Scripts only from our own files; see studio/security.py.
+CONTENT_SECURITY_POLICY = env_str(
+    "CONTENT_SECURITY_POLICY",
+    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
+    "object-src 'none'; base-uri 'self'; frame-ancestors 'none'; form-action 'self'",
+)
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
 

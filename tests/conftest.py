@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
+
 import pytest
+from django.conf import settings
 from django.contrib.auth.models import Group, User
 
 from inbox import services as inbox
@@ -43,6 +47,9 @@ def agent(bot, csat_bot):
         email="alice@example.com",
         bots=[bot, csat_bot],
         groups=["billing"],
+        # Away: tickets raised in tests wait in the queue for a Take, as most tests expect;
+        # routing tests set her available.
+        status="away",
     )
 
 
@@ -79,11 +86,40 @@ def activate(bot, key: str) -> None:
 def pytest_collection_modifyitems(config, items):
     """Tests marked `postgres` test PostgreSQL itself (pg_terminate_backend): on SQLite they
     are deselected, not skipped; the PostgreSQL pass of CI runs them."""
-    from django.conf import settings
-
     if settings.DATABASES["default"]["ENGINE"].endswith("postgresql"):
         return
     deselected = [item for item in items if item.get_closest_marker("postgres")]
     if deselected:
         config.hook.pytest_deselected(items=deselected)
         items[:] = [item for item in items if not item.get_closest_marker("postgres")]
+
+
+@pytest.fixture(autouse=True)
+def _fresh_rate_limits():
+    """Rate-limit counters (Django's cache) start at zero in every test."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+
+
+def remove_sqlite(path: Path) -> None:
+    for part in (path, *(path.with_name(path.name + end) for end in ("-wal", "-shm", "-journal"))):
+        part.unlink(missing_ok=True)
+
+
+def pytest_sessionstart(session):
+    """Each run has its own test database file (studio/settings_test.py); a run that was
+    killed left its file behind, named after its process, which is gone now."""
+    for path in (Path(settings.BASE_DIR) / "var").glob("test-*-*.sqlite3"):
+        try:
+            os.kill(int(path.name.split("-")[1]), 0)
+        except ProcessLookupError:
+            remove_sqlite(path)
+        except (ValueError, PermissionError):
+            pass
+
+
+def pytest_unconfigure(config):
+    if getattr(settings, "STUDIO_TEST_DB_IS_TEMPORARY", False):
+        remove_sqlite(Path(os.environ["STUDIO_TEST_DB"]))

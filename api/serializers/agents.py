@@ -5,8 +5,10 @@ from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError as DjangoValidationError
 from rest_framework import serializers
 
-from api.fields import StrictBooleanField, StrictCharField, StrictPrimaryKeyField
+from api.fields import StrictBooleanField, StrictCharField, StrictIntegerField, StrictPrimaryKeyField
 from inbox import services as inbox
+from inbox.models import AgentProfile
+from inbox.services import routing
 from studio.models import Bot
 
 
@@ -25,7 +27,14 @@ class AgentSerializer(serializers.Serializer):
         max_length=50,
         help_text='Skill groups, e.g. ["billing"].',
     )
-    is_available = StrictBooleanField(required=False, default=True)
+    is_available = StrictBooleanField(required=False, help_text="True exactly when status is available.")
+    status = serializers.ChoiceField(choices=AgentProfile.Status.choices, required=False)
+    max_concurrent = StrictIntegerField(
+        required=False, allow_null=True, min_value=1, max_value=100, help_text="Null: the bot's default."
+    )
+    active_tickets = serializers.IntegerField(read_only=True)
+    last_assigned_at = serializers.DateTimeField(read_only=True, allow_null=True)
+    status_changed_at = serializers.DateTimeField(read_only=True)
 
     def get_fields(self):
         fields = super().get_fields()
@@ -60,6 +69,13 @@ class AgentSerializer(serializers.Serializer):
             "bots": sorted(b.pk for b in profile.bots.all()),
             "groups": list(profile.skill_groups or []),
             "is_available": profile.is_available,
+            "status": profile.status,
+            "status_changed_at": profile.status_changed_at,
+            "max_concurrent": profile.max_concurrent,
+            "active_tickets": user.active_count
+            if hasattr(user, "active_count")
+            else routing.active_tickets(user.pk),
+            "last_assigned_at": profile.last_assigned_at,
         }
 
     def create(self, validated):
@@ -67,3 +83,7 @@ class AgentSerializer(serializers.Serializer):
 
     def update(self, user, validated):
         return inbox.update_agent(user, **validated)
+
+
+class StatusSerializer(serializers.Serializer):
+    status = serializers.ChoiceField(choices=AgentProfile.Status.choices)

@@ -1,12 +1,17 @@
 from __future__ import annotations
 
 from django.contrib.auth.models import User
+from django.db.models import Count, Q
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import mixins
+from rest_framework.decorators import action
+from rest_framework.response import Response
 
-from api.serializers.agents import AgentSerializer
+from api.permissions import IsAgentOrStudioAdmin
+from api.serializers.agents import AgentSerializer, StatusSerializer
 from api.serializers.common import ERRORS
 from api.views.base import AdminViewSet
+from inbox import services as inbox
 
 
 @extend_schema_view(
@@ -26,7 +31,22 @@ class AgentViewSet(
         User.objects.filter(agent_profile__isnull=False)
         .select_related("agent_profile")
         .prefetch_related("agent_profile__bots")
+        .annotate(active_count=Count("assigned_tickets", filter=Q(assigned_tickets__status="assigned")))
         .order_by("username", "id")
     )
     serializer_class = AgentSerializer
     http_method_names = ["get", "post", "patch", "head", "options"]
+
+    @extend_schema(
+        summary="Set my own routing status (agents)",
+        description="`available` agents receive new chats; becoming available takes queued ones at once.",
+        request=StatusSerializer,
+        responses={200: AgentSerializer, **ERRORS},
+    )
+    @action(detail=False, methods=["post"], url_path="me/status", permission_classes=[IsAgentOrStudioAdmin])
+    def me_status(self, request):
+        serializer = StatusSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        inbox.set_agent_status(request.user, serializer.validated_data["status"])
+        user = self.get_queryset().get(pk=request.user.pk)
+        return Response(AgentSerializer(user).data)

@@ -1,9 +1,11 @@
 from __future__ import annotations
 
+from django.conf import settings
 from drf_spectacular.utils import extend_schema
-from rest_framework import serializers
+from rest_framework import serializers, status
 from rest_framework.authtoken.models import Token
 from rest_framework.authtoken.serializers import AuthTokenSerializer
+from rest_framework.exceptions import ValidationError
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.throttling import ScopedRateThrottle
@@ -40,6 +42,16 @@ class ObtainTokenView(APIView):
     )
     def post(self, request):
         serializer = TokenRequestSerializer(data=request.data, context={"request": request})
-        serializer.is_valid(raise_exception=True)
+        if not serializer.is_valid():
+            # django-axes marks the request it was given (DRF's, not Django's, so its
+            # middleware does not see it): answer a lockout with 429 like the login pages.
+            if getattr(request, "axes_locked_out", False):
+                minutes = round(settings.AXES_COOLOFF_TIME * 60)
+                return Response(
+                    {"detail": f"Too many failed logins from this address: try again in {minutes} minutes."},
+                    status=status.HTTP_429_TOO_MANY_REQUESTS,
+                    headers={"Retry-After": str(minutes * 60)},
+                )
+            raise ValidationError(serializer.errors)
         token, _ = Token.objects.get_or_create(user=serializer.validated_data["user"])
         return Response({"token": token.key})

@@ -6,19 +6,24 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from api.filters import TicketFilter
+from api.permissions import IsStudioAdmin
 from api.serializers.common import ERRORS, WITH_CONFLICT
 from api.serializers.inbox import (
     AssignSerializer,
+    CannedResponseSerializer,
     MessageSerializer,
+    NoteSerializer,
     RatingResultSerializer,
     RatingSerializer,
     ReplySerializer,
     ResolveSerializer,
+    TagsSerializer,
     TicketSerializer,
+    TransferSerializer,
 )
-from api.views.base import InboxViewSet
+from api.views.base import AdminViewSet, InboxViewSet
 from inbox import services as inbox
-from inbox.models import Ticket
+from inbox.models import CannedResponse, InternalNote, Ticket
 
 
 @extend_schema_view(
@@ -36,7 +41,7 @@ class TicketViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, InboxViewS
         return serializer.validated_data
 
     def get_queryset(self):
-        queryset = super().get_queryset()
+        queryset = super().get_queryset().with_queue_position()
         # resolve reads the bot's CSAT settings: one query instead of two
         return queryset.select_related("bot") if self.action == "resolve" else queryset
 
@@ -56,6 +61,8 @@ class TicketViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, InboxViewS
             priority=data["priority"],
             group=data["group"],
         )
+        if data.get("tags"):
+            ticket = inbox.set_tags(ticket, request.user, data["tags"])
         return self._ticket(ticket, status.HTTP_201_CREATED)
 
     @extend_schema(
@@ -67,7 +74,65 @@ class TicketViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, InboxViewS
     def assign(self, request, pk=None):
         ticket = self.get_object()
         data = self._valid(AssignSerializer)
-        return self._ticket(inbox.assign_ticket(ticket, data["agent"], by=request.user))
+        return self._ticket(inbox.assign_ticket(ticket, data["agent"], by=request.user, force=data["force"]))
+
+    @extend_schema(
+        summary="Transfer the ticket to an agent or a group, with a note",
+        description="The receiving agent's capacity applies unless a studio admin sets `force`. "
+        "A group transfer queues the ticket there (assigned at once when one of its agents is free).",
+        request=TransferSerializer,
+        responses={200: TicketSerializer, **WITH_CONFLICT},
+    )
+    @action(detail=True, methods=["post"])
+    def transfer(self, request, pk=None):
+        ticket = self.get_object()
+        data = self._valid(TransferSerializer)
+        moved = inbox.transfer_ticket(
+            ticket,
+            request.user,
+            agent=data.get("agent"),
+            group=data.get("group"),
+            note=data["note"],
+            force=data["force"],
+        )
+        return self._ticket(moved)
+
+    @extend_schema(
+        summary="Replace the ticket's tags",
+        request=TagsSerializer,
+        responses={200: TicketSerializer, **WITH_CONFLICT},
+    )
+    @action(detail=True, methods=["post"])
+    def tags(self, request, pk=None):
+        ticket = self.get_object()
+        data = self._valid(TagsSerializer)
+        return self._ticket(inbox.set_tags(ticket, request.user, data["tags"]))
+
+    @extend_schema(
+        methods=["GET"],
+        summary="The ticket's internal notes",
+        responses={200: NoteSerializer(many=True), **ERRORS},
+    )
+    @extend_schema(
+        methods=["POST"],
+        summary="Add an internal note (never shown to the customer)",
+        request=NoteSerializer,
+        responses={201: NoteSerializer, **ERRORS},
+    )
+    @action(detail=True, methods=["get", "post"])
+    def notes(self, request, pk=None):
+        ticket = self.get_object()
+        if request.method == "GET":
+            notes = (
+                InternalNote.objects.filter(ticket=ticket)
+                .select_related("author")
+                .order_by("created_at", "id")
+            )
+            page = self.paginate_queryset(notes)
+            return self.get_paginated_response(NoteSerializer(page, many=True).data)
+        data = self._valid(NoteSerializer)
+        note = inbox.add_note(ticket, request.user, data["text"])
+        return Response(NoteSerializer(note).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(
         summary="Reply to the customer as the agent",
@@ -96,12 +161,62 @@ class TicketViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, InboxViewS
 
     @extend_schema(
         summary="Record the customer's CSAT rating (closes a pending_csat ticket)",
+        description="Studio admins only (integrations); agents get 403. Customers rate in their chat.",
         request=RatingSerializer,
         responses={201: RatingResultSerializer, **WITH_CONFLICT},
     )
-    @action(detail=True, methods=["post"])
+    @action(detail=True, methods=["post"], permission_classes=[IsStudioAdmin])
     def csat(self, request, pk=None):
+        # The customer's rating comes from the customer (the chat page and its token) or a
+        # trusted integration (a studio admin's token), never from the agent being rated.
         ticket = self.get_object()
         data = self._valid(RatingSerializer)
         response = inbox.submit_csat(ticket, data["rating"], comment=data["comment"])
         return Response(RatingResultSerializer(response).data, status=status.HTTP_201_CREATED)
+
+
+@extend_schema_view(
+    list=extend_schema(summary="List canned responses", responses={200: CannedResponseSerializer(many=True)}),
+    create=extend_schema(
+        summary="Create a canned response", responses={201: CannedResponseSerializer, **ERRORS}
+    ),
+    retrieve=extend_schema(
+        summary="Get a canned response", responses={200: CannedResponseSerializer, **ERRORS}
+    ),
+    partial_update=extend_schema(
+        summary="Change a canned response", responses={200: CannedResponseSerializer}
+    ),
+    destroy=extend_schema(summary="Delete a canned response", responses={204: None, **ERRORS}),
+)
+class CannedResponseViewSet(
+    mixins.ListModelMixin,
+    mixins.CreateModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.UpdateModelMixin,
+    mixins.DestroyModelMixin,
+    AdminViewSet,
+):
+    """Per-bot saved replies; the text is a template over customer, agent and ticket."""
+
+    queryset = CannedResponse.objects.all()
+    serializer_class = CannedResponseSerializer
+    filterset_fields = ["bot"]
+    http_method_names = ["get", "post", "patch", "delete", "head", "options"]
+
+    def perform_create(self, serializer):
+        data = serializer.validated_data
+        serializer.instance = inbox.save_canned_response(
+            data["bot"], shortcut=data["shortcut"], text=data["text"]
+        )
+
+    def perform_update(self, serializer):
+        data = serializer.validated_data
+        serializer.instance = inbox.save_canned_response(
+            serializer.instance.bot,
+            shortcut=data.get("shortcut", serializer.instance.shortcut),
+            text=data.get("text", serializer.instance.text),
+            canned=serializer.instance,
+        )
+
+    def perform_destroy(self, instance):
+        inbox.delete_canned_response(instance)

@@ -1,14 +1,21 @@
 """Calls an HTTP API: success (2xx) or failure ports, response saved under vars[save_as].
 
-Every try has a timeout; connection errors, 429 and 5xx are retried with exponential backoff.
+Every try has a deadline, `timeout_seconds`, for all of it: connecting, sending, the headers
+and the body. httpx's own timeouts apply to each network operation, so a server dripping a
+byte every two seconds would never trip a 3 s read timeout; here every socket operation waits
+at most until the try's deadline (a network backend that clamps each timeout, below). The
+tries and the backoff between them stay within FLOW_HTTP_MAX_TOTAL_SECONDS.
+Connection errors, 429 and 5xx are retried with exponential backoff.
 The Idempotency-Key (and, when signing, the webhook-id) is derived from the run, the node and
 the step number, so it is the same on every retry and when a crashed worker redoes the step:
 the receiver can tell a retry from a new call. A call that still fails leaves by `failure`
-with the error in the step; that is the flow's to handle, not a run failure.
+with the error in the step; the flow handles it through that port's edge (with no edge the
+engine fails the run).
 """
 
 from __future__ import annotations
 
+import contextvars
 import json
 import os
 import re
@@ -19,9 +26,10 @@ from datetime import UTC, datetime
 from functools import cache
 from typing import Any
 
+import httpcore
 import httpx
 from django.conf import settings
-from tenacity import Retrying, retry_if_exception_type, stop_after_attempt, stop_after_delay, wait_exponential
+from tenacity import Retrying, retry_if_exception_type, stop_after_attempt, wait_exponential
 
 from flows.nodes.base import Context, NodeType, Outcome, template_check
 from flows.outbound import OutboundRefused, check
@@ -96,6 +104,64 @@ def _read(response: httpx.Response) -> dict[str, Any]:
     return {"status": response.status_code, "headers": dict(response.headers), "body": body}
 
 
+# The monotonic time the current try must end by; None outside a try.
+_deadline: contextvars.ContextVar[float | None] = contextvars.ContextVar("api_call_deadline", default=None)
+
+
+def _clamp(timeout: float | None) -> float | None:
+    deadline = _deadline.get()
+    if deadline is None:
+        return timeout
+    remaining = deadline - time.monotonic()
+    if remaining <= 0:
+        raise httpcore.ReadTimeout("the try's deadline passed")
+    return remaining if timeout is None else min(timeout, remaining)
+
+
+class _DeadlineStream(httpcore.NetworkStream):
+    """A connection whose every read and write waits at most until the try's deadline."""
+
+    def __init__(self, stream: httpcore.NetworkStream) -> None:
+        self._stream = stream
+
+    def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
+        return self._stream.read(max_bytes, _clamp(timeout))
+
+    def write(self, buffer: bytes, timeout: float | None = None) -> None:
+        self._stream.write(buffer, _clamp(timeout))
+
+    def close(self) -> None:
+        self._stream.close()
+
+    def start_tls(self, ssl_context, server_hostname=None, timeout=None) -> httpcore.NetworkStream:
+        return _DeadlineStream(self._stream.start_tls(ssl_context, server_hostname, _clamp(timeout)))
+
+    def get_extra_info(self, info: str) -> Any:
+        return self._stream.get_extra_info(info)
+
+
+class _DeadlineBackend(httpcore.NetworkBackend):
+    def __init__(self) -> None:
+        self._backend = httpcore.SyncBackend()
+
+    def connect_tcp(self, host, port, timeout=None, local_address=None, socket_options=None):
+        stream = self._backend.connect_tcp(host, port, _clamp(timeout), local_address, socket_options)
+        return _DeadlineStream(stream)
+
+    def connect_unix_socket(self, path, timeout=None, socket_options=None):
+        return _DeadlineStream(self._backend.connect_unix_socket(path, _clamp(timeout), socket_options))
+
+    def sleep(self, seconds: float) -> None:
+        self._backend.sleep(seconds)
+
+
+def _transport() -> httpx.HTTPTransport:
+    transport = httpx.HTTPTransport(verify=_ssl_context(), trust_env=False)
+    # httpx does not take a network backend; its pool is rebuilt with ours (same settings).
+    transport._pool = httpcore.ConnectionPool(ssl_context=_ssl_context(), network_backend=_DeadlineBackend())
+    return transport
+
+
 CLIENTS_PER_PROCESS = 64
 _clients: OrderedDict[tuple[str, str], httpx.Client] = OrderedDict()
 _clients_pid = [0]
@@ -122,13 +188,19 @@ def client_for(target) -> httpx.Client:
     if client is not None:
         _clients.move_to_end(key)
         return client
-    client = _clients[key] = httpx.Client(verify=_ssl_context(), follow_redirects=False, trust_env=False)
+    client = _clients[key] = httpx.Client(transport=_transport(), follow_redirects=False, trust_env=False)
     while len(_clients) > CLIENTS_PER_PROCESS:
         _clients.popitem(last=False)[1].close()
     return client
 
 
-def _try(ctx: Context, request: dict[str, Any], attempts: list[dict[str, Any]]) -> dict[str, Any]:
+def _try(
+    ctx: Context, request: dict[str, Any], attempts: list[dict[str, Any]], node_deadline: float
+) -> dict[str, Any]:
+    if node_deadline - time.monotonic() <= 0:
+        raise _Retryable(
+            f"no time left within FLOW_HTTP_MAX_TOTAL_SECONDS ({settings.FLOW_HTTP_MAX_TOTAL_SECONDS} s)"
+        )
     target = check(request["url"])  # resolved again on every try: DNS answers change
     headers = {**request["headers"], "Host": target.host_header}
     if request["sign"]:
@@ -136,6 +208,7 @@ def _try(ctx: Context, request: dict[str, Any], attempts: list[dict[str, Any]]) 
     started = time.perf_counter()
     record: dict[str, Any] = {"attempt": len(attempts) + 1}
     attempts.append(record)
+    token = _deadline.set(min(time.monotonic() + request["timeout"], node_deadline))
     try:
         with client_for(target).stream(
             request["method"],
@@ -149,6 +222,8 @@ def _try(ctx: Context, request: dict[str, Any], attempts: list[dict[str, Any]]) 
     except httpx.HTTPError as exc:
         record.update(error=f"{type(exc).__name__}: {exc}", duration_ms=_ms(started))
         raise _Retryable(record["error"]) from exc
+    finally:
+        _deadline.reset(token)
     record.update(status=result["status"], duration_ms=_ms(started))
     if result["status"] in RETRY_STATUSES:
         raise _Retryable(f"HTTP {result['status']}", result)
@@ -160,13 +235,23 @@ def _ms(started: float) -> float:
 
 
 def _send(ctx: Context, request: dict[str, Any], retries: int, attempts: list) -> dict[str, Any]:
+    """All tries and the waits between them end by FLOW_HTTP_MAX_TOTAL_SECONDS."""
+    node_deadline = time.monotonic() + settings.FLOW_HTTP_MAX_TOTAL_SECONDS
+    backoff = wait_exponential(multiplier=settings.FLOW_HTTP_BACKOFF_SECONDS, max=10)
+
+    def wait(retry_state) -> float:
+        return max(0.0, min(backoff(retry_state), node_deadline - time.monotonic()))
+
+    def out_of_time(retry_state) -> bool:
+        return time.monotonic() >= node_deadline
+
     retrying = Retrying(
-        stop=stop_after_attempt(retries + 1) | stop_after_delay(settings.FLOW_HTTP_MAX_TOTAL_SECONDS),
-        wait=wait_exponential(multiplier=settings.FLOW_HTTP_BACKOFF_SECONDS, max=10),
+        stop=stop_after_attempt(retries + 1) | out_of_time,
+        wait=wait,
         retry=retry_if_exception_type(_Retryable),
         reraise=True,
     )
-    return retrying(_try, ctx, request, attempts)
+    return retrying(_try, ctx, request, attempts, node_deadline)
 
 
 def _preview(result: dict[str, Any]) -> dict[str, Any]:

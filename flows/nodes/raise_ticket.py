@@ -1,9 +1,11 @@
 """Hands the chat to a live agent: creates a ticket, then waits for it to close.
 
-Ports: `agents_unavailable` (nobody available in the group: no ticket), `failure` (no
-conversation, or the ticket was refused), `ticket_created` (taken at once when it has an
-edge: that branch runs, then the run waits on the ticket here), `ticket_closed` (the run
-resumes there when the ticket closes, with vars.ticket and vars.csat).
+Ports: `agents_unavailable` (the ticket would be missed: nobody in the group, or the bot's
+agents, can take it now or queue it; no ticket is created), `failure` (no conversation, or
+the ticket was refused), `ticket_created` (taken at once when it has an edge: that branch
+runs with vars.ticket.status `assigned` or `queued` and vars.ticket.queue_position, then the
+run waits on the ticket here), `ticket_closed` (the run resumes there when the ticket
+closes, with vars.ticket and vars.csat).
 """
 
 from __future__ import annotations
@@ -22,8 +24,6 @@ def execute(ctx: Context, config: dict) -> Outcome:
     conversation = ctx.run.conversation
     if conversation is None:
         return Outcome(port="failure", outputs={"error": "the run has no conversation to hand to an agent"})
-    if not inbox.agents_available(ctx.bot, group):
-        return Outcome(port="agents_unavailable", outputs={"group": group})
     try:
         ticket = inbox.raise_ticket(
             conversation,
@@ -31,7 +31,10 @@ def execute(ctx: Context, config: dict) -> Outcome:
             category=ctx.text(config.get("category", "")).strip(),
             priority=ctx.text(config.get("priority", "normal")).strip() or "normal",
             group=group,
+            allow_missed=False,
         )
+    except inbox.AgentsUnavailable:
+        return Outcome(port="agents_unavailable", outputs={"group": group})
     except ServiceError as exc:
         return Outcome(port="failure", outputs={"error": exc.message})
     payload = ticket_payload(ticket)
@@ -40,7 +43,7 @@ def execute(ctx: Context, config: dict) -> Outcome:
         wait="ticket",
         links={"ticket_id": ticket.pk},
         vars={"ticket": payload},
-        outputs={"ticket_id": ticket.pk, "group": group},
+        outputs={"ticket_id": ticket.pk, "group": group, "status": ticket.status},
     )
 
 

@@ -11,12 +11,23 @@ from flows.nodes.base import Context, NodeType, Outcome, template_check
 
 
 def _recipients(value) -> list[str]:
-    items = value if isinstance(value, list) else str(value or "").split(",")
-    return [str(item).strip() for item in items if str(item).strip()]
+    # A list item may itself render to "a@x, b@y": split every item, then count.
+    items = value if isinstance(value, list) else [value or ""]
+    return [part.strip() for item in items for part in str(item).split(",") if part.strip()]
+
+
+MAX_RECIPIENTS = 50
 
 
 def execute(ctx: Context, config: dict) -> Outcome:
     to = _recipients(ctx.render(config["to"]))
+    if len(to) > MAX_RECIPIENTS:
+        # The schema caps what is written; this caps what the templates rendered to
+        # ("{{ vars.everyone | join(',') }}"), so one node cannot become a mass mailing.
+        return Outcome(
+            port="failure",
+            outputs={"to": to[:5], "error": f"{len(to)} recipients; at most {MAX_RECIPIENTS} are allowed"},
+        )
     subject = ctx.text(config["subject"]).replace("\n", " ").strip()
     body = ctx.text(config["body"])
     try:
@@ -51,7 +62,7 @@ NODE = NodeType(
             "to": {
                 "oneOf": [
                     {"type": "string", "minLength": 1, "maxLength": 2000},
-                    {"type": "array", "items": {"type": "string"}, "minItems": 1, "maxItems": 50},
+                    {"type": "array", "items": {"type": "string"}, "minItems": 1, "maxItems": MAX_RECIPIENTS},
                 ]
             },
             "subject": {"type": "string", "minLength": 1, "maxLength": 400},

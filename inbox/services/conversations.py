@@ -5,9 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from django.db import transaction
+from django.db.models import F, Value
+from django.db.models.functions import Coalesce
 
 from inbox import events, signals
-from inbox.models import Conversation, Customer, Message
+from inbox.models import Conversation, Customer, Message, Ticket
 from inbox.payloads import conversation_event_payload
 from studio.errors import InvalidInput
 
@@ -54,6 +56,14 @@ def _post(conversation: Conversation, sender: str, text: str, author=None) -> Me
 def post_customer_message(conversation: Conversation, text: Any) -> Message:
     """A message from the customer; a flow waiting on a question receives it."""
     message = _post(conversation, Message.Sender.CUSTOMER, _clean_text(text))
+    # The customer answered: their silence is over; the agent's reply is awaited from now.
+    Ticket.objects.filter(
+        conversation=conversation, status__in=[Ticket.Status.ASSIGNED, Ticket.Status.QUEUED]
+    ).update(
+        awaiting_customer_since=None,
+        customer_reminded_at=None,
+        awaiting_agent_since=Coalesce(F("awaiting_agent_since"), Value(message.created_at)),
+    )
     signals.customer_message.send(sender=Message, conversation=conversation, message=message)
     return message
 

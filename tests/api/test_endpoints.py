@@ -88,7 +88,7 @@ def test_it_creates_and_changes_an_agent(admin_api, bot, csat_bot):
     assert response.status_code == 201, response.json()
     body = response.json()
     assert "password" not in body
-    assert body | {"id": 0} == {
+    assert {k: v for k, v in body.items() if k != "status_changed_at"} | {"id": 0} == {
         "id": 0,
         "username": "carol",
         "name": "Carol Jones",
@@ -96,13 +96,17 @@ def test_it_creates_and_changes_an_agent(admin_api, bot, csat_bot):
         "bots": [bot.pk],
         "groups": ["billing", "vip"],
         "is_available": True,
+        "status": "available",
+        "max_concurrent": None,
+        "active_tickets": 0,
+        "last_assigned_at": None,
     }
     response = admin_api.patch(
         f"/api/agents/{body['id']}/", {"is_available": False, "bots": [csat_bot.pk]}, format="json"
     )
     assert response.status_code == 200, response.json()
     profile = AgentProfile.objects.get(user_id=body["id"])
-    assert profile.is_available is False
+    assert profile.is_available is False and profile.status == "away"
     assert list(profile.bots.all()) == [csat_bot]
     assert profile.user.check_password("long-enough-pw-1")
 
@@ -230,7 +234,7 @@ def test_it_starts_a_conversation_and_posts_as_the_customer(agent_api, bot):
     assert Message.objects.get(conversation_id=conversation["id"]).text == "Hello?"
 
 
-def test_ticket_lifecycle_with_csat(agent_api, agent, csat_bot):
+def test_ticket_lifecycle_with_csat(agent_api, admin_api, agent, csat_bot):
     conversation = Conversation.objects.create(bot=csat_bot, customer=csat_bot.customers.create(name="Eve"))
     response = agent_api.post(
         "/api/tickets/",
@@ -239,7 +243,7 @@ def test_ticket_lifecycle_with_csat(agent_api, agent, csat_bot):
     )
     assert response.status_code == 201, response.json()
     ticket = response.json()
-    assert (ticket["bot"], ticket["status"], ticket["csat"]) == (csat_bot.pk, "open", None)
+    assert (ticket["bot"], ticket["status"], ticket["csat"]) == (csat_bot.pk, "queued", None)
     url = f"/api/tickets/{ticket['id']}"
     response = agent_api.post(f"{url}/assign/", {"agent": agent.pk}, format="json")
     assert response.status_code == 200 and response.json()["assignee"] == agent.pk
@@ -247,7 +251,9 @@ def test_ticket_lifecycle_with_csat(agent_api, agent, csat_bot):
     assert response.status_code == 201 and response.json()["sender"] == "agent"
     response = agent_api.post(f"{url}/resolve/", {"note": "done"}, format="json")
     assert response.status_code == 200 and response.json()["status"] == "pending_csat"
-    response = agent_api.post(f"{url}/csat/", {"rating": 4, "comment": "Nice"}, format="json")
+    # The agent cannot rate her own ticket; an integration with a studio admin's token can.
+    assert agent_api.post(f"{url}/csat/", {"rating": 5}, format="json").status_code == 403
+    response = admin_api.post(f"{url}/csat/", {"rating": 4, "comment": "Nice"}, format="json")
     assert response.status_code == 201, response.json()
     assert response.json()["rating"] == 4
     body = agent_api.get(f"{url}/").json()
@@ -263,7 +269,7 @@ def test_tickets_filter_by_bot_status_and_assignee(agent_api, agent, bot, csat_b
     agent_api.post(f"/api/tickets/{first.pk}/assign/", {"agent": agent.pk}, format="json")
     ids = lambda q: [t["id"] for t in agent_api.get(f"/api/tickets/?{q}").json()["results"]]  # noqa: E731
     assert ids(f"bot={bot.pk}") == [first.pk]
-    assert ids("status=open") == [second.pk]
+    assert ids("status=queued") == [second.pk]
     assert ids(f"assignee={agent.pk}") == [first.pk]
 
 

@@ -25,23 +25,23 @@ def test_it_refuses_resolving_twice_and_nothing_runs_again(agent_api, ticket, cs
     assert EventOccurrence.objects.filter(key="ticket-closed").count() == 1
 
 
-def test_it_refuses_a_second_rating(agent_api, agent, csat_ticket):
+def test_it_refuses_a_second_rating(admin_api, agent, csat_ticket):
     inbox.resolve_ticket(csat_ticket, agent)
     url = f"/api/tickets/{csat_ticket.pk}/csat/"
-    assert agent_api.post(url, {"rating": 5}, format="json").status_code == 201
-    again = agent_api.post(url, {"rating": 1}, format="json")
+    assert admin_api.post(url, {"rating": 5}, format="json").status_code == 201
+    again = admin_api.post(url, {"rating": 1}, format="json")
     assert again.status_code == 409 and "already been rated" in again.json()["detail"]
     assert CSATResponse.objects.get().rating == 5
 
 
-def test_it_refuses_rating_a_ticket_not_waiting_for_one(agent_api, ticket):
-    assert agent_api.post(f"/api/tickets/{ticket.pk}/csat/", {"rating": 3}, format="json").status_code == 409
+def test_it_refuses_rating_a_ticket_not_waiting_for_one(admin_api, ticket):
+    assert admin_api.post(f"/api/tickets/{ticket.pk}/csat/", {"rating": 3}, format="json").status_code == 409
 
 
 @pytest.mark.parametrize("rating", [0, 6, -1, "5", 2.5, None, True, 10**30, [5], {"v": 5}])
-def test_it_refuses_a_bad_rating(agent_api, agent, csat_ticket, rating):
+def test_it_refuses_a_bad_rating(admin_api, agent, csat_ticket, rating):
     inbox.resolve_ticket(csat_ticket, agent)
-    response = agent_api.post(f"/api/tickets/{csat_ticket.pk}/csat/", {"rating": rating}, format="json")
+    response = admin_api.post(f"/api/tickets/{csat_ticket.pk}/csat/", {"rating": rating}, format="json")
     assert response.status_code == 400 and "rating" in response.json()
     assert Ticket.objects.get(pk=csat_ticket.pk).status == "pending_csat"
 
@@ -55,8 +55,8 @@ def test_another_bots_agent_cannot_reach_the_ticket(other_api, ticket):
     for suffix, body in (("", None), ("resolve/", {}), ("reply/", {"text": "x"}), ("csat/", {"rating": 1})):
         url = f"/api/tickets/{ticket.pk}/{suffix}"
         response = other_api.get(url) if body is None else other_api.post(url, body, format="json")
-        assert response.status_code == 404, suffix
-    assert Ticket.objects.get(pk=ticket.pk).status == "open"
+        assert response.status_code == (403 if suffix == "csat/" else 404), suffix
+    assert Ticket.objects.get(pk=ticket.pk).status == "queued"
 
 
 def test_invalid_json_is_a_400(admin_api):
@@ -187,3 +187,13 @@ def test_odd_urls_never_500(admin_api, url):
     response = admin_api.get(url)
     assert response.status_code in (200, 400, 404), response.content
     assert response["Content-Type"] == "application/json"
+
+
+def test_an_agent_cannot_rate_her_own_ticket(agent_api, agent, csat_ticket):
+    """The attack: resolve, then rate 5 as the customer would. Refused, nothing written."""
+    url = f"/api/tickets/{csat_ticket.pk}/"
+    assert agent_api.post(f"{url}resolve/", {}, format="json").json()["status"] == "pending_csat"
+    response = agent_api.post(f"{url}csat/", {"rating": 5}, format="json")
+    assert response.status_code == 403
+    assert not CSATResponse.objects.exists()
+    assert Ticket.objects.get(pk=csat_ticket.pk).status == "pending_csat"

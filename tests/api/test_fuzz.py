@@ -11,7 +11,7 @@ from schemathesis.specs.openapi.checks import response_schema_conformance
 
 from studio.wsgi import application
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.fuzz]
 
 # Loaded once at collection: serving the schema touches no database.
 schema = schemathesis.openapi.from_wsgi("/api/schema/", application)

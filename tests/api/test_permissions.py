@@ -94,7 +94,7 @@ CASES = {
     "tickets assign": ("post", "/api/tickets/{ticket}/assign/", {"agent": "{agent}"}, 200, inbox_rule(200)),
     "tickets reply": ("post", "/api/tickets/{ticket}/reply/", {"text": "On it"}, 201, inbox_rule(201)),
     "tickets resolve": ("post", "/api/tickets/{ticket}/resolve/", {"note": "ok"}, 200, inbox_rule(200)),
-    "tickets csat": ("post", "/api/tickets/{pending_ticket}/csat/", {"rating": 5}, 201, inbox_rule(201)),
+    "tickets csat": ("post", "/api/tickets/{pending_ticket}/csat/", {"rating": 5}, 201, ADMIN_ONLY),
 }
 
 

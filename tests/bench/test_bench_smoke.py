@@ -14,6 +14,8 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 PREFIX = f"bench_smoke_{os.getpid()}_"
 
+pytestmark = pytest.mark.bench
+
 
 @pytest.fixture(scope="module", autouse=True)
 def _clean_up():

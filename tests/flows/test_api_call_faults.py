@@ -110,6 +110,14 @@ def _private_name_from_hosts() -> str:
         "http://100.64.0.1/",  # carrier-grade NAT
         "http://[fd00::1]/",  # IPv6 unique local
         "http://[fe80::1]/",  # IPv6 link-local
+        # IPv6 forms that carry an IPv4 address, or are deprecated local scopes
+        "http://[::127.0.0.1]:{port}/hook",  # IPv4-compatible
+        "http://[64:ff9b::7f00:1]:{port}/hook",  # NAT64 of 127.0.0.1
+        "http://[64:ff9b::a9fe:a9fe]/latest/meta-data/",  # NAT64 of 169.254.169.254
+        "http://[2002:7f00:1::1]:{port}/hook",  # 6to4 of 127.0.0.1
+        "http://[2002:a00:1::]/",  # 6to4 of 10.0.0.1
+        "http://[2001:0:4136:e378:8000:63bf:80ff:fffe]/",  # Teredo, client 127.0.0.1
+        "http://[fec0::1]/",  # site-local
         "http://localhost:{port}/hook",
         "http://LOCALHOST.:{port}/hook",
         "http://{hostname}:{port}/hook",  # a name /etc/hosts maps to 127.0.0.1
@@ -131,6 +139,13 @@ def test_internal_targets_and_other_schemes_are_refused_before_any_request(bot, 
     step = run.steps.get(node_key="call")
     assert step.output["error"].startswith("refused:"), step.output
     assert step.output["attempts"] == [] and httpserver.log == []
+
+
+def test_ipv6_forms_of_public_ipv4_addresses_stay_callable():
+    assert _is_public("64:ff9b::808:808")  # NAT64 of 8.8.8.8
+    assert _is_public("2002:808:808::1")  # 6to4 of 8.8.8.8
+    assert _is_public("2001:4860:4860::8888")
+    assert not _is_public("::8.8.8.8")  # IPv4-compatible addresses are refused outright
 
 
 def test_a_redirect_towards_an_internal_address_is_not_followed(bot, run_flow, httpserver):

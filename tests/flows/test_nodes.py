@@ -256,6 +256,7 @@ def test_every_node_type_declares_its_ports_and_a_schema():
         "delay": ("next",),
         "raise_ticket": ("ticket_created", "ticket_closed", "agents_unavailable", "failure"),
         "jump_to_flow": ("next",),
+        "send_event": ("sent", "failure"),
     }
     assert {name: t.ports for name, t in nodes.registry().items()} == expected
     assert all(t.config_schema.get("type") == "object" for t in nodes.registry().values())

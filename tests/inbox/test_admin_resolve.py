@@ -25,4 +25,4 @@ def test_an_agent_of_another_bot_cannot_see_or_resolve_the_ticket(client, other_
     assert client.get(f"/admin/inbox/ticket/{ticket.pk}/change/").status_code in (302, 404)
     assert client.post(f"/admin/inbox/ticket/{ticket.pk}/resolve/").status_code == 404
     ticket.refresh_from_db()
-    assert ticket.status == "open"
+    assert ticket.status == "queued"

@@ -71,7 +71,8 @@ def test_an_agent_added_in_the_admin_is_made_by_the_service(client, admin_user, 
             "email": "carol@example.com",
             "bots": [bot.pk],
             "groups": "billing, returns",
-            "is_available": "on",
+            "status": "available",
+            "max_concurrent": "2",
         },
     )
     assert response.status_code == 302, response.content[:3000]
@@ -80,6 +81,7 @@ def test_an_agent_added_in_the_admin_is_made_by_the_service(client, admin_user, 
     assert carol.get_full_name() == "Carol Jones"
     profile = AgentProfile.objects.get(user=carol)
     assert list(profile.bots.all()) == [bot] and profile.skill_groups == ["billing", "returns"]
+    assert (profile.status, profile.max_concurrent) == ("available", 2)
 
     taken = client.post("/admin/inbox/agentprofile/add/", {"username": "carol", "password": PASSWORD})
     assert taken.status_code == 200 and b"is taken" in taken.content

@@ -42,11 +42,11 @@ def test_the_customer_posts_messages_and_sees_the_agents_reply(client, agent, ti
     assert response.status_code == 200
     inbox.reply_to_ticket(ticket, agent, "Yes, looking into it")
     messages = client.get(chat_url(conversation, "state")).json()["messages"]
-    assert [(m["sender"], m["text"]) for m in messages][-2:] == [
+    assert [(m["sender"], m["text"]) for m in messages if m["sender"] != "system"][-2:] == [
         ("customer", "Still there?"),
         ("agent", "Yes, looking into it"),
     ]
-    assert messages[-2]["label"] == "You"
+    assert [m["label"] for m in messages if m["sender"] == "customer"][-1] == "You"
     empty = client.post(chat_url(conversation, "messages"), {"text": ""}, **JSON)
     assert empty.status_code == 400 and empty.json()["detail"] == "A message needs some text."
 
@@ -81,3 +81,24 @@ def test_csrf_is_enforced_on_the_chat(bot):
     conversation = inbox.start_conversation(bot)
     assert client.post(chat_url(conversation, "messages"), {"text": "hi"}).status_code == 403
     assert not conversation.messages.exists()
+
+
+@pytest.mark.parametrize("rating", ["²", "٣", "1" * 5000, " 5", "5.0", "-1"])
+def test_a_rating_that_is_not_a_plain_number_is_a_form_error_not_a_500(client, agent, csat_ticket, rating):
+    inbox.resolve_ticket(csat_ticket, agent)
+    answer = client.post(chat_url(csat_ticket.conversation, "csat"), {"rating": rating}, **JSON)
+    assert answer.status_code == 400
+    assert answer.json()["detail"] == "The rating must be a whole number from 1 to 5."
+    assert not CSATResponse.objects.exists()
+
+
+def test_agents_never_see_a_chat_token_in_the_admin(client, agent, admin_user, ticket):
+    conversation = ticket.conversation
+    client.force_login(agent)
+    page = client.get(f"/admin/inbox/conversation/{conversation.pk}/change/")
+    assert page.status_code == 200 and conversation.access_token not in page.content.decode()
+    listing = client.get("/admin/inbox/conversation/")
+    assert conversation.access_token not in listing.content.decode()
+    client.force_login(admin_user)
+    page = client.get(f"/admin/inbox/conversation/{conversation.pk}/change/")
+    assert conversation.access_token in page.content.decode()  # a studio admin may share the link

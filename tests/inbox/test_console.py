@@ -67,7 +67,7 @@ def test_an_agent_of_another_bot_gets_404_for_the_ticket(client, other_agent, ti
     for action in ("take", "reply", "resolve"):
         assert client.post(url(ticket, action), {"text": "hi"}).status_code == 404
     ticket.refresh_from_db()
-    assert ticket.status == "open" and ticket.assignee is None
+    assert ticket.status == "queued" and ticket.assignee is None
 
 
 def test_take_reply_and_resolve_from_the_ticket_page(client, agent, ticket):
@@ -141,7 +141,7 @@ def test_csrf_is_enforced_on_every_console_action(agent, ticket):
     for action in ("take", "reply", "resolve"):
         assert client.post(url(ticket, action), {"text": "x"}, **JSON).status_code == 403
     ticket.refresh_from_db()
-    assert ticket.status == "open"
+    assert ticket.status == "queued"
     page = client.get(url(ticket))
     token = page.cookies["csrftoken"].value
     answer = client.post(url(ticket, "resolve"), {"note": "ok"}, HTTP_X_CSRFTOKEN=token, **JSON)

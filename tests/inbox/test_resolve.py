@@ -142,7 +142,7 @@ def test_a_rolled_back_close_queues_nothing(ticket, agent, bot, django_capture_o
     assert not FlowRun.objects.exists()
     assert not EventOccurrence.objects.filter(key="ticket-closed").exists()
     ticket.refresh_from_db()
-    assert ticket.status == "open"
+    assert ticket.status == "queued"
 
 
 def test_an_active_event_starts_every_active_flow_once(

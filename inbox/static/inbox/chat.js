@@ -7,6 +7,11 @@
   var lastId = parseInt(page.dataset.lastId, 10) || 0;
 
   function applyState(state) {
+    var position = document.getElementById("queue-position");
+    if (position) {
+      position.hidden = !state.queue_position;
+      if (state.queue_position) document.getElementById("queue-number").textContent = state.queue_position;
+    }
     var csat = state.csat || {};
     var section = document.getElementById("csat");
     var thanks = document.getElementById("csat-thanks");

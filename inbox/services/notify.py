@@ -1,0 +1,33 @@
+"""Reloading a ticket and publishing its events: shared by the ticket, routing and
+inactivity services."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from inbox import events
+from inbox.models import Ticket
+from inbox.payloads import ticket_event_payload
+
+
+def reload(ticket: Ticket | int) -> Ticket:
+    pk = ticket if isinstance(ticket, int) else ticket.pk
+    return Ticket.objects.select_related("bot", "conversation__customer", "assignee", "resolved_by").get(
+        pk=pk
+    )
+
+
+def emit(
+    ticket: Ticket, key: str, *, csat=None, dedupe: str | None = None, extra: dict[str, Any] | None = None
+) -> None:
+    payload = ticket_event_payload(key, ticket, csat=csat)
+    payload.update(extra or {})
+    events.publish(
+        ticket.bot,
+        key,
+        payload,
+        dedupe_key=dedupe,
+        ticket=ticket,
+        conversation=ticket.conversation,
+        csat=csat,
+    )
