@@ -47,7 +47,7 @@ class JSONParser(BaseParser):
         limit = max_body_size()
         request = parser_context.get("request")
         declared = request.META.get("CONTENT_LENGTH") if request is not None else None
-        if declared and declared.isdigit() and int(declared) > limit:
+        if declared and declared.isascii() and declared.isdigit() and int(declared) > limit:
             raise RequestTooLarge()
         raw = stream.read(limit + 1) if stream is not None else b""
         if len(raw) > limit:

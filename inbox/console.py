@@ -215,7 +215,9 @@ def transfer_view(request: HttpRequest, pk: int) -> HttpResponse:
         agent_id, group = request.POST.get("agent", ""), request.POST.get("group", "").strip()
         agent = None
         if agent_id:
-            agent = User.objects.filter(pk=int(agent_id) if agent_id.isdigit() else 0).first()
+            agent = User.objects.filter(
+                pk=int(agent_id) if agent_id.isascii() and agent_id.isdigit() else 0
+            ).first()
             if agent is None:
                 raise InvalidInput("No such agent.", field="agent")
         moved = services.transfer_ticket(

@@ -185,7 +185,7 @@ class FlowViewSet(
         against = request.query_params.get("against", str(version.number - 1))
         if against == "draft":
             old, new = version.graph, versions.draft_of(version.flow)
-        elif against.isdigit() and len(against) < 10:
+        elif against.isascii() and against.isdigit() and len(against) < 10:
             old, new = self._version(against).graph, version.graph
         else:
             raise ValidationError({"against": ['A version number or "draft".']})
@@ -240,7 +240,7 @@ class FlowViewSet(
     def stats(self, request, pk=None):
         flow = self.get_object()
         raw = request.query_params.get("days", "14")
-        if not raw.isdigit() or not 1 <= int(raw) <= stats.MAX_DAYS:
+        if not (raw.isascii() and raw.isdigit()) or not 1 <= int(raw) <= stats.MAX_DAYS:
             raise ValidationError({"days": [f"A whole number of days from 1 to {stats.MAX_DAYS}."]})
         return Response(FlowStatsSerializer(stats.flow_stats(flow, days=int(raw))).data)
 

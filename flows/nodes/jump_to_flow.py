@@ -21,7 +21,7 @@ def _target(ctx: Context, ref):
     flows = Flow.objects.filter(bot=ctx.bot)
     ref = ctx.render(ref)
     flow = None
-    if isinstance(ref, int) or (isinstance(ref, str) and ref.strip().isdigit()):
+    if isinstance(ref, int) or (isinstance(ref, str) and ref.strip().isascii() and ref.strip().isdigit()):
         flow = flows.filter(pk=int(ref)).first()
     if flow is None:
         flow = flows.filter(name=str(ref).strip()).order_by("id").first()

@@ -197,3 +197,25 @@ def test_an_agent_cannot_rate_her_own_ticket(agent_api, agent, csat_ticket):
     assert response.status_code == 403
     assert not CSATResponse.objects.exists()
     assert Ticket.objects.get(pk=csat_ticket.pk).status == "pending_csat"
+
+
+def test_non_ascii_digits_are_a_400_never_a_500(admin_api, client, agent, bot, ticket):
+    """`"²".isdigit()` is true and `int("²")` raises: every number read from a string says so."""
+    flow = admin_api.post(
+        "/api/flows/",
+        {
+            "bot": bot.pk,
+            "name": "F",
+            "trigger": {"type": "manual"},
+            "nodes": [{"key": "start", "type": "start"}],
+            "edges": [],
+        },
+        format="json",
+    ).json()
+    assert admin_api.get(f"/api/flows/{flow['id']}/stats/?days=²").status_code == 400
+    assert admin_api.get(f"/api/flows/{flow['id']}/versions/1/diff/?against=²").status_code in (400, 404)
+    client.force_login(agent)
+    response = client.post(
+        f"/inbox/tickets/{ticket.pk}/transfer/", {"agent": "²"}, HTTP_ACCEPT="application/json"
+    )
+    assert response.status_code == 400 and "agent" in response.json()["detail"]
