@@ -16,6 +16,9 @@ class Command(BaseCommand):
         parser.add_argument("--port", default="8000")
 
     def handle(self, *args, **options) -> None:
+        # A SIGTERM (a service manager, `timeout`, `kill`) stops both like Ctrl-C does, instead of
+        # ending this process at once and leaving the cluster running without its parent.
+        signal.signal(signal.SIGTERM, _interrupt)
         manage = [sys.executable, "manage.py"]
         procs = [
             subprocess.Popen([*manage, "qcluster"]),
@@ -38,3 +41,7 @@ class Command(BaseCommand):
                     p.wait(timeout=10)
                 except subprocess.TimeoutExpired:
                     p.kill()
+
+
+def _interrupt(signum, frame) -> None:
+    raise KeyboardInterrupt
