@@ -6,10 +6,8 @@
     running (lease expired) --reclaim--> queued        (the sweeper; a dead worker's run)
     queued | running | waiting --cancel--> cancelled  (an admin)
 
-Every move is one conditional UPDATE: the row changes only if it is still in a source state
-(and matches `where`), and the row count says whether this caller won. That holds on SQLite
-(where select_for_update does nothing) as on PostgreSQL. A worker whose run was cancelled or
-taken over finds its next move refused and stops.
+Every move is one conditional UPDATE whose row count decides (studio.statemachine). A worker
+whose run was cancelled or taken over finds its next move refused and stops.
 """
 
 from __future__ import annotations
@@ -19,10 +17,11 @@ from typing import Any
 from django.db.models import F, Q
 
 from flows.models import FlowRun
+from studio.statemachine import StateMachine
 
 S = FlowRun.Status
 
-TRANSITIONS: dict[str, tuple[tuple[str, ...], str]] = {
+TRANSITIONS = {
     "claim": ((S.QUEUED,), S.RUNNING),
     "take_over": ((S.RUNNING,), S.RUNNING),  # only past the lease: the claimer passes `where`
     "checkpoint": ((S.RUNNING,), S.RUNNING),
@@ -37,17 +36,8 @@ TRANSITIONS: dict[str, tuple[tuple[str, ...], str]] = {
 }
 
 
-def sources(trigger: str) -> tuple[str, ...]:
-    return TRANSITIONS[trigger][0]
-
-
-def move(run_id: int, trigger: str, *, where: Q | None = None, **fields: Any) -> bool:
-    """Apply `trigger` to one run; True when this caller made the move."""
-    from_states, target = TRANSITIONS[trigger]
-    runs = FlowRun.objects.filter(pk=run_id, status__in=from_states)
-    if where is not None:
-        runs = runs.filter(where)
-    return bool(runs.update(status=target, **fields))
+MACHINE = StateMachine(FlowRun, TRANSITIONS)
+move = MACHINE.move
 
 
 def claim(run_id: int, *, now, **fields: Any) -> bool:

@@ -1,5 +1,6 @@
 """The one home of the ticket state machine: which triggers move a ticket from which statuses
-to which, performed as conditional UPDATEs whose row count decides.
+to which, each performed as one conditional UPDATE whose row count decides
+(studio.statemachine).
 
 A ticket is born `assigned`, `queued` or `missed` by routing (`open` is kept for tickets
 raised before routing existed). Every later status change in inbox.services goes through
@@ -20,9 +21,8 @@ row and it gets False.
 
 from __future__ import annotations
 
-from typing import Any
-
 from inbox.models import Ticket
+from studio.statemachine import StateMachine
 
 S = Ticket.Status
 ACTIVE = frozenset({S.OPEN, S.QUEUED, S.MISSED, S.ASSIGNED})
@@ -30,7 +30,7 @@ ACTIVE = frozenset({S.OPEN, S.QUEUED, S.MISSED, S.ASSIGNED})
 # The statuses routing creates a ticket in.
 INITIAL = frozenset({S.ASSIGNED, S.QUEUED, S.MISSED})
 
-TRANSITIONS: dict[str, tuple[frozenset[str], str]] = {
+TRANSITIONS = {
     "assign": (frozenset({S.OPEN, S.QUEUED, S.MISSED}), S.ASSIGNED),
     "transfer_to_agent": (ACTIVE, S.ASSIGNED),
     "transfer_to_group": (ACTIVE, S.QUEUED),
@@ -42,25 +42,8 @@ TRANSITIONS: dict[str, tuple[frozenset[str], str]] = {
 }
 
 
-def sources(trigger: str) -> frozenset[str]:
-    return TRANSITIONS[trigger][0]
-
-
-def target(trigger: str) -> str:
-    return TRANSITIONS[trigger][1]
-
-
-def move(ticket_id: int, trigger: str, *, where: dict[str, Any] | None = None, **fields: Any) -> bool:
-    """Apply `trigger` to one ticket if it is in one of the trigger's source statuses (and
-    matches `where`); write `fields` in the same UPDATE. True when this call moved it."""
-    allowed, to = TRANSITIONS[trigger]
-    statuses = list(allowed)
-    if where and "status" in where:
-        statuses = [s for s in statuses if s == where["status"]]
-        where = {k: v for k, v in where.items() if k != "status"}
-    return bool(
-        Ticket.objects.filter(pk=ticket_id, status__in=statuses, **(where or {})).update(status=to, **fields)
-    )
+MACHINE = StateMachine(Ticket, TRANSITIONS)
+sources, move = MACHINE.sources, MACHINE.move
 
 
 def check_initial(status: str) -> str:
