@@ -66,7 +66,9 @@ def start_event_flows(occurrence, *, depth: int = 0) -> list[int]:
         .order_by()
         .values_list("pk", "published_version_id")
     )  # order_by(): Meta.ordering would join Bot to sort
-    links = _event_links(occurrence.bot_id, occurrence.payload)
+    if not flows:
+        return []
+    links = event_links(occurrence.bot_id, occurrence.payload)
     runs = [
         FlowRun(
             flow_id=flow_id,
@@ -78,8 +80,6 @@ def start_event_flows(occurrence, *, depth: int = 0) -> list[int]:
         )
         for flow_id, version_id in flows
     ]
-    if not runs:
-        return []
     # The occurrence is new (emit wrote it just now), so no (occurrence, flow) run can exist
     # yet: no ON CONFLICT, and the INSERT returns the ids (PostgreSQL, SQLite >= 3.35). The
     # unique constraint still refuses a second run of a flow for one occurrence.
@@ -102,7 +102,7 @@ def _payload_id(value: Any) -> int | None:
     return ident
 
 
-def _event_links(bot_id: int, payload: dict[str, Any]) -> dict[str, Any]:
+def event_links(bot_id: int, payload: dict[str, Any]) -> dict[str, Any]:
     """Link the runs to the payload's ticket and conversation only when those rows exist and
     belong to the emitting bot. An emitted payload is caller data: linking another bot's
     conversation would let a send_message write into that bot's customer chat. Otherwise the

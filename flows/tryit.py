@@ -11,24 +11,11 @@ from django.db import transaction
 from flows import dry_run as dry_runs
 from flows import services, tasks, versions
 from flows.models import Flow, FlowRun
-from inbox.models import Conversation, Ticket
 from studio.errors import Conflict, InvalidInput
 from studio.queue import enqueue_on_commit
 
 log = logging.getLogger(__name__)
 SOURCES = ("draft", "published")
-
-
-def _links(flow: Flow, event: dict[str, Any]) -> dict[str, Any]:
-    """The payload's ticket and conversation link the run only when they are this bot's rows."""
-    links: dict[str, Any] = {}
-    for name, model in (("ticket", Ticket), ("conversation", Conversation)):
-        ref = event.get(name)
-        row_id = ref.get("id") if isinstance(ref, dict) else None
-        if isinstance(row_id, int) and not isinstance(row_id, bool) and 0 < row_id < 2**63:
-            if model.objects.filter(pk=row_id, bot_id=flow.bot_id).exists():
-                links[f"{name}_id"] = row_id
-    return links
 
 
 @transaction.atomic
@@ -67,7 +54,7 @@ def start_test_run(
         dry_run=dry_run,
         dry_run_ports=ports if dry_run else {},
         **links,
-        **_links(flow, event),
+        **services.event_links(flow.bot_id, event),
     )
     if dry_run:
         transaction.on_commit(lambda: _execute_now(run.pk))

@@ -34,10 +34,6 @@ class AgentsUnavailable(Conflict):
     """Nobody can take the ticket now or queue it: it would be missed."""
 
 
-# Kept under the old names: callers reload and publish through these.
-_reload = reload
-
-
 def _emit(ticket: Ticket, key: str, *, csat=None, dedupe: bool = False) -> None:
     emit(ticket, key, csat=csat, dedupe=f"ticket:{ticket.pk}" if dedupe else None)
 
@@ -222,7 +218,7 @@ def _ask_for_rating(ticket: Ticket) -> None:
 
 @transaction.atomic
 def submit_csat(ticket: Ticket, rating: Any, *, comment: str = "") -> CSATResponse:
-    ticket = _reload(ticket)
+    ticket = reload(ticket)
     scale = ticket.bot.csat_scale
     if isinstance(rating, bool) or not isinstance(rating, int) or not 1 <= rating <= scale:
         raise InvalidInput(f"The rating must be a whole number from 1 to {scale}.", field="rating")
@@ -243,7 +239,7 @@ def submit_csat(ticket: Ticket, rating: Any, *, comment: str = "") -> CSATRespon
         raise Conflict(f"Ticket {ticket.pk} has already been rated.") from exc
     if not close_ticket(ticket, trigger="rate", csat=response):
         raise Conflict(f"Ticket {ticket.pk} is no longer waiting for a rating.")
-    _emit(_reload(ticket), events.CSAT_SUBMITTED, csat=response)
+    _emit(reload(ticket), events.CSAT_SUBMITTED, csat=response)
     return response
 
 
