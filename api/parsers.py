@@ -11,6 +11,8 @@ from rest_framework.parsers import BaseParser
 from rest_framework.settings import api_settings
 from rest_framework.utils import json as drf_json
 
+from studio.numbers import whole_number
+
 MAX_DEPTH = 32
 
 
@@ -47,7 +49,8 @@ class JSONParser(BaseParser):
         limit = max_body_size()
         request = parser_context.get("request")
         declared = request.META.get("CONTENT_LENGTH") if request is not None else None
-        if declared and declared.isascii() and declared.isdigit() and int(declared) > limit:
+        declared_size = whole_number(declared, max_digits=None)
+        if declared_size is not None and declared_size > limit:
             raise RequestTooLarge()
         raw = stream.read(limit + 1) if stream is not None else b""
         if len(raw) > limit:

@@ -20,6 +20,7 @@ from inbox.models import (
 from inbox.services import routing
 from studio.access import is_studio_admin
 from studio.errors import InvalidInput, ServiceError
+from studio.numbers import whole_number
 
 
 class BotScopedAdmin(admin.ModelAdmin):
@@ -113,11 +114,8 @@ class TicketAdmin(BotScopedAdmin):
 
     def assign_view(self, request: HttpRequest, pk: int):
         ticket = get_object_or_404(self.get_queryset(request), pk=pk)
-        agent = (
-            User.objects.filter(pk=request.POST.get("agent") or 0).first()
-            if str(request.POST.get("agent", "")).isdecimal()
-            else None
-        )
+        agent_pk = whole_number(request.POST.get("agent", ""))
+        agent = User.objects.filter(pk=agent_pk).first() if agent_pk is not None else None
         try:
             if agent is None:
                 raise InvalidInput("Choose an agent of this ticket's bot.")

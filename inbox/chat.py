@@ -19,6 +19,7 @@ from inbox.console import wants_json
 from studio import ratelimit
 from studio.errors import Conflict, RateLimited, ServiceError
 from studio.models import Bot
+from studio.numbers import whole_number
 
 MAX_NAME = 120
 
@@ -141,9 +142,10 @@ def csat_view(request: HttpRequest, token: str) -> HttpResponse:
         if ticket is None:
             raise Conflict("There is nothing to rate in this conversation.")
         rating = request.POST.get("rating", "")
-        # ASCII digits only: "²".isdigit() is true and int("²") raises.
-        number = int(rating) if rating.isascii() and rating.isdigit() and len(rating) <= 3 else rating
-        services.submit_csat(ticket, number, comment=request.POST.get("comment", ""))
+        number = whole_number(rating, max_digits=3)
+        services.submit_csat(
+            ticket, rating if number is None else number, comment=request.POST.get("comment", "")
+        )
     except ServiceError as exc:
         return _answer(request, conversation, exc, "")
     return _answer(request, conversation, None, "Thank you for your rating.")

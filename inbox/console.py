@@ -23,6 +23,7 @@ from inbox import queries, services
 from inbox.models import Ticket
 from studio.access import is_studio_admin
 from studio.errors import InvalidInput, ServiceError
+from studio.numbers import whole_number
 
 
 def agent_required(view: Callable) -> Callable:
@@ -215,9 +216,7 @@ def transfer_view(request: HttpRequest, pk: int) -> HttpResponse:
         agent_id, group = request.POST.get("agent", ""), request.POST.get("group", "").strip()
         agent = None
         if agent_id:
-            agent = User.objects.filter(
-                pk=int(agent_id) if agent_id.isascii() and agent_id.isdigit() else 0
-            ).first()
+            agent = User.objects.filter(pk=whole_number(agent_id) or 0).first()
             if agent is None:
                 raise InvalidInput("No such agent.", field="agent")
         moved = services.transfer_ticket(

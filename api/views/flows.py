@@ -28,6 +28,7 @@ from events import services as events
 from flows import dry_run, graph, nodes, stats, tryit, versions
 from flows import services as flow_services
 from flows.models import Flow
+from studio.numbers import whole_number
 
 NUMBER = OpenApiParameter(
     "number", OpenApiTypes.INT, OpenApiParameter.PATH, description="The version number."
@@ -185,7 +186,7 @@ class FlowViewSet(
         against = request.query_params.get("against", str(version.number - 1))
         if against == "draft":
             old, new = version.graph, versions.draft_of(version.flow)
-        elif against.isascii() and against.isdigit() and len(against) < 10:
+        elif whole_number(against, max_digits=9) is not None:
             old, new = self._version(against).graph, version.graph
         else:
             raise ValidationError({"against": ['A version number or "draft".']})
@@ -239,10 +240,10 @@ class FlowViewSet(
     @action(detail=True, methods=["get"])
     def stats(self, request, pk=None):
         flow = self.get_object()
-        raw = request.query_params.get("days", "14")
-        if not (raw.isascii() and raw.isdigit()) or not 1 <= int(raw) <= stats.MAX_DAYS:
+        days = whole_number(request.query_params.get("days", "14"))
+        if days is None or not 1 <= days <= stats.MAX_DAYS:
             raise ValidationError({"days": [f"A whole number of days from 1 to {stats.MAX_DAYS}."]})
-        return Response(FlowStatsSerializer(stats.flow_stats(flow, days=int(raw))).data)
+        return Response(FlowStatsSerializer(stats.flow_stats(flow, days=days)).data)
 
 
 def _node_type(node) -> dict:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from flows import services
 from flows.models import Flow, FlowRun
 from flows.nodes.base import Context, NodeError, NodeType, Outcome, template_check
+from studio.numbers import whole_number
 
 MAX_DEPTH = 10
 
@@ -21,8 +22,9 @@ def _target(ctx: Context, ref):
     flows = Flow.objects.filter(bot=ctx.bot)
     ref = ctx.render(ref)
     flow = None
-    if isinstance(ref, int) or (isinstance(ref, str) and ref.strip().isascii() and ref.strip().isdigit()):
-        flow = flows.filter(pk=int(ref)).first()
+    number = int(ref) if isinstance(ref, int) else whole_number(ref.strip()) if isinstance(ref, str) else None
+    if number is not None:
+        flow = flows.filter(pk=number).first()
     if flow is None:
         flow = flows.filter(name=str(ref).strip()).order_by("id").first()
     if flow is None:

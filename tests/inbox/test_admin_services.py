@@ -85,3 +85,12 @@ def test_an_agent_added_in_the_admin_is_made_by_the_service(client, admin_user, 
 
     taken = client.post("/admin/inbox/agentprofile/add/", {"username": "carol", "password": PASSWORD})
     assert taken.status_code == 200 and b"is taken" in taken.content
+
+
+@pytest.mark.parametrize("value", ["²", "٣", "9" * 30, "", "-1"])
+def test_the_assign_button_refuses_an_agent_that_is_not_a_plain_id(client, admin_user, agent, bot, value):
+    ticket = open_ticket(bot)
+    client.force_login(admin_user)
+    page = client.post(f"/admin/inbox/ticket/{ticket.pk}/assign/", {"agent": value}, follow=True)
+    assert page.status_code == 200 and b"Choose an agent of this ticket" in page.content
+    assert Ticket.objects.get(pk=ticket.pk).assignee_id == ticket.assignee_id
