@@ -11,13 +11,18 @@ def _iso(value) -> str | None:
     return value.isoformat() if value else None
 
 
+def display_name(user) -> str:
+    """How a person is named to others: their full name, else their username."""
+    return user.get_full_name() or user.get_username()
+
+
 def user_payload(user) -> dict[str, Any] | None:
     if user is None:
         return None
     return {
         "id": user.pk,
         "username": user.get_username(),
-        "name": user.get_full_name() or user.get_username(),
+        "name": display_name(user),
         "email": user.email,
     }
 

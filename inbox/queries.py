@@ -14,6 +14,7 @@ from django.http import Http404
 from django.utils import timezone
 
 from inbox.models import AgentProfile, Conversation, CSATResponse, InternalNote, Message, Ticket
+from inbox.payloads import display_name
 from inbox.services.routing import settings_for
 from studio.access import is_studio_admin
 from studio.models import Bot
@@ -87,7 +88,7 @@ def ticket_state(ticket: Ticket, user) -> dict[str, Any]:
         "id": ticket.pk,
         "status": ticket.status,
         "status_label": ticket.get_status_display(),
-        "assignee": (assignee.get_full_name() or assignee.get_username()) if assignee else None,
+        "assignee": display_name(assignee) if assignee else None,
         "assigned_to_me": bool(assignee and assignee.pk == user.pk),
         "queue_position": ticket.queue_position,
         "tags": list(ticket.tags or []),
@@ -109,7 +110,7 @@ def notes_json(ticket: Ticket) -> list[dict[str, Any]]:
     return [
         {
             "id": n.pk,
-            "author": (n.author.get_full_name() or n.author.get_username()) if n.author else "Someone",
+            "author": display_name(n.author) if n.author else "Someone",
             "text": n.text,
             "created_at": timezone.localtime(n.created_at).isoformat(),
         }
@@ -121,7 +122,7 @@ def transfer_targets(ticket: Ticket, user) -> dict[str, list]:
     """The agents and groups a ticket may be transferred to."""
     profiles = AgentProfile.objects.filter(bots=ticket.bot_id, user__is_active=True).select_related("user")
     agents = [
-        {"id": p.user_id, "name": p.user.get_full_name() or p.user.get_username(), "status": p.status}
+        {"id": p.user_id, "name": display_name(p.user), "status": p.status}
         for p in profiles.order_by("user__username")
         if p.user_id != ticket.assignee_id
     ]
@@ -147,7 +148,7 @@ def supervisor_rows(user) -> list[dict[str, Any]]:
         rows.append(
             {
                 "id": p.user_id,
-                "name": p.user.get_full_name() or p.user.get_username(),
+                "name": display_name(p.user),
                 "status": p.status,
                 "status_label": p.get_status_display(),
                 "active_tickets": p.load,
@@ -162,7 +163,7 @@ def supervisor_rows(user) -> list[dict[str, Any]]:
 
 def message_json(message: Message, *, for_customer: bool = False) -> dict[str, Any]:
     if message.sender == Message.Sender.AGENT and message.author is not None:
-        who = message.author.get_full_name() or message.author.get_username()
+        who = display_name(message.author)
         label = f"{who} (agent)" if not for_customer else who
     elif for_customer and message.sender == Message.Sender.CUSTOMER:
         label = "You"

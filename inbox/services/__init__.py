@@ -1,6 +1,6 @@
 """The inbox's state changes. Admin actions, the console, the API and tasks all call these."""
 
-from inbox.services.agents import agents_available, agents_of, create_agent, is_agent_of, update_agent
+from inbox.services.agents import agents_of, create_agent, is_agent_of, update_agent
 from inbox.services.agents import set_status as set_agent_status
 from inbox.services.canned import delete_canned_response, save_canned_response
 from inbox.services.canned import offered as canned_offers
@@ -34,7 +34,6 @@ __all__ = [
     "add_note",
     "set_tags",
     "transfer_ticket",
-    "agents_available",
     "agents_of",
     "assign_ticket",
     "close_ticket",

@@ -32,15 +32,6 @@ def agents_of(bot) -> list[User]:
     )
 
 
-def agents_available(bot, group: str = "") -> bool:
-    """Is an agent of the group (the bot's agents without one) available right now?"""
-    agents = AgentProfile.objects.filter(bots=bot, status=AgentProfile.Status.AVAILABLE, user__is_active=True)
-    if group:
-        # JSON containment is not portable to SQLite, and groups lists are short.
-        return any(group in (p.skill_groups or []) for p in agents.only("skill_groups"))
-    return agents.exists()
-
-
 def _clean_status(status: Any) -> str:
     if status not in AgentProfile.Status.values:
         raise InvalidInput(f"Status must be one of {', '.join(AgentProfile.Status.values)}.", field="status")

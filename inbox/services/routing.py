@@ -17,6 +17,7 @@ from django.utils import timezone
 
 from inbox import events, transitions
 from inbox.models import AgentProfile, InboxSettings, Ticket
+from inbox.payloads import display_name
 from inbox.services.conversations import post_system_message
 from inbox.services.notify import emit, reload
 from studio.errors import InvalidInput
@@ -35,10 +36,6 @@ def capacity(profile: AgentProfile, settings: InboxSettings) -> int:
 
 def active_tickets(user_id: int) -> int:
     return Ticket.objects.filter(assignee_id=user_id, status=Ticket.Status.ASSIGNED).count()
-
-
-def display_name(user) -> str:
-    return user.get_full_name() or user.get_username()
 
 
 def _agents(bot, group: str = ""):

@@ -18,7 +18,7 @@ from django.utils import timezone
 
 from inbox import events, transitions
 from inbox.models import AgentProfile, Conversation, CSATResponse, InternalNote, Ticket, TicketTag
-from inbox.payloads import note_payload, user_payload
+from inbox.payloads import display_name, note_payload, user_payload
 from inbox.services import routing
 from inbox.services.agents import is_agent_of, is_studio_admin
 from inbox.services.conversations import post_agent_message, post_system_message
@@ -105,7 +105,7 @@ def _room_or_refuse(agent, ticket: Ticket, *, force: bool) -> None:
     routing._lock(profile, available_only=False)
     if not routing.has_room(profile, routing.settings_for(ticket.bot)):
         limit = routing.capacity(profile, routing.settings_for(ticket.bot))
-        raise Conflict(f"{routing.display_name(agent)} already has {limit} chats, the most they may hold.")
+        raise Conflict(f"{display_name(agent)} already has {limit} chats, the most they may hold.")
 
 
 def _check_force(by, force: bool) -> None:
@@ -314,7 +314,7 @@ def transfer_ticket(
         if not is_agent_of(agent, ticket.bot) or not AgentProfile.objects.filter(user=agent).exists():
             raise InvalidInput("That user is not an agent of this ticket's bot.", field="agent")
         if agent.pk == current["assignee_id"]:
-            raise Conflict(f"Ticket {ticket.pk} is already with {routing.display_name(agent)}.")
+            raise Conflict(f"Ticket {ticket.pk} is already with {display_name(agent)}.")
         _room_or_refuse(agent, ticket, force=force)
         moved = transitions.move(
             ticket.pk, "transfer_to_agent", where=where, **routing.assignment_fields(agent, now)
@@ -340,7 +340,7 @@ def transfer_ticket(
         target = {"agent": None, "group": group}
     if not moved:
         raise Conflict(f"Ticket {ticket.pk} changed meanwhile; reload it and try again.")
-    text = f"Transferred to {routing.display_name(agent) if agent else 'group ' + group}"
+    text = f"Transferred to {display_name(agent) if agent else 'group ' + group}"
     _note(ticket, by, f"{text}: {note}" if note else f"{text}.")
     fresh = reload(ticket)
     emit(
