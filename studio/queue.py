@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 from time import sleep
 
-from django.db import close_old_connections, connections, transaction
+from django.db import InterfaceError, OperationalError, close_old_connections, connections, transaction
 from django.utils import timezone
 from django_q.brokers import Broker, get_broker
 from django_q.brokers.orm import ORM
@@ -99,3 +99,13 @@ class OrmBroker(ORM):
         if tasks:
             return tasks
         sleep(Conf.POLL)  # empty queue: spare the CPU
+
+    def acknowledge(self, task_id):
+        # The monitor acknowledges on a connection that may have been dropped under it since its
+        # last statement (a database restart, a terminated session): reconnect once and retry,
+        # rather than letting the monitor process die with the traceback.
+        try:
+            return super().acknowledge(task_id)
+        except (OperationalError, InterfaceError):
+            connections[Conf.ORM].close()
+            return super().acknowledge(task_id)
