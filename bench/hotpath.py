@@ -27,6 +27,7 @@ def main() -> None:
     parser.add_argument("--backend", choices=BACKENDS, default="pg")
     parser.add_argument("--events", type=int, default=300)
     parser.add_argument("--profile", action="store_true")
+    parser.add_argument("--sort", default="cumulative", help="cProfile order: cumulative or tottime")
     args = parser.parse_args()
     receiver_proc = subprocess.Popen(
         [sys.executable, "-m", "bench.receiver"], cwd=ROOT, stdout=subprocess.PIPE, text=True
@@ -78,7 +79,7 @@ def main() -> None:
             profile.disable()
         print(f"emit request: {(time.process_time() - cpu) * 1000 / args.events:.2f} ms CPU")
         if profile:
-            pstats.Stats(profile).sort_stats("cumulative").print_stats(40)
+            pstats.Stats(profile).sort_stats(args.sort).print_stats(40)
             profile = cProfile.Profile(time.process_time)
             profile.enable()
         cpu = time.process_time()
@@ -88,7 +89,7 @@ def main() -> None:
             profile.disable()
         print(f"run task: {(time.process_time() - cpu) * 1000 / len(run_ids):.2f} ms CPU")
         if profile:
-            pstats.Stats(profile).sort_stats("cumulative").print_stats(40)
+            pstats.Stats(profile).sort_stats(args.sort).print_stats(40)
         statuses = set(FlowRun.objects.filter(pk__in=run_ids).values_list("status", flat=True))
         print("run statuses:", sorted(statuses))
     finally:

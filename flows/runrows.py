@@ -187,18 +187,29 @@ def record(
 
 def _moved_and_inserted(connection, update: str, params: list[Any], rows: list[list[Any]]):
     """One statement: the steps are inserted only for the run the UPDATE moved."""
+    insert, run_index = _steps_from_moved(connection.vendor, len(rows))
+    return (
+        f"WITH moved AS ({update} RETURNING {_q(connection, FlowRun, 'id')}) {insert}",
+        params + [value for row in rows for i, value in enumerate(row) if i != run_index],
+    )
+
+
+@cache
+def _steps_from_moved(vendor: str, count: int) -> tuple[str, int]:
+    """INSERT of `count` steps for the run in `moved`; and where the run's column is in a row."""
+    connection = connections[DB]
     quote = connection.ops.quote_name
     run_index = next(i for i, f in enumerate(_STEP_FIELDS) if f.name == "run")
-    others = [(i, f) for i, f in enumerate(_STEP_FIELDS) if i != run_index]
-    row_sql = "(" + ", ".join(f"%s::{f.cast_db_type(connection)}" for _, f in others) + ")"
-    names = ", ".join(quote(f.column) for _, f in others)
+    others = [f for i, f in enumerate(_STEP_FIELDS) if i != run_index]
+    # Typed: a VALUES list in a FROM clause does not take its types from the INSERT's columns.
+    row_sql = "(" + ", ".join(f"%s::{f.cast_db_type(connection)}" for f in others) + ")"
+    names = ", ".join(quote(f.column) for f in others)
     pk = _q(connection, FlowRun, "id")
-    sql = (
-        f"WITH moved AS ({update} RETURNING {pk}) "
+    insert = (
         f"INSERT INTO {quote(RunStep._meta.db_table)} ({quote(_STEP_FIELDS[run_index].column)}, {names}) "
-        f"SELECT moved.{pk}, s.* FROM moved CROSS JOIN (VALUES {', '.join([row_sql] * len(rows))}) AS s({names})"
+        f"SELECT moved.{pk}, s.* FROM moved CROSS JOIN (VALUES {', '.join([row_sql] * count)}) AS s({names})"
     )
-    return sql, params + [value for row in rows for i, value in enumerate(row) if i != run_index]
+    return insert, run_index
 
 
 def _insert_steps(cursor, connection, rows: list[list[Any]]) -> None:
