@@ -194,6 +194,11 @@ Q_CLUSTER = {
     # each success again cost the cluster 3x its throughput (docs/performance.md).
     # Failures are still stored.
     "save_limit": env_int("Q_SAVE_LIMIT", -1),
+    # A recycled worker starts cold (database connection, TLS context for api_call, graph
+    # cache: ~50 ms); at django-q2's default of 500 tasks that was ~0.1 ms per task. Memory is
+    # bounded by max_rss instead (KiB; a worker past it is replaced after its task).
+    "recycle": env_int("Q_RECYCLE", 5000),
+    "max_rss": env_int("Q_MAX_RSS_KB", 512 * 1024),
     "catch_up": False,
     "ack_failures": True,
     "label": "Task queue",
