@@ -73,12 +73,24 @@ _PREPARED = cache(_prepared_cursor_class)
 
 @contextmanager
 def _cursor(connection: BaseDatabaseWrapper) -> Iterator[Any]:
-    """Django's cursor (health check, query log, execute wrappers), prepared on PostgreSQL."""
+    """Django's cursor (health check, query log, execute wrappers), prepared on PostgreSQL.
+
+    Not while queries are logged (DEBUG, CaptureQueriesContext): a prepared statement runs by
+    name, and the log would show no SQL."""
     with connection.cursor() as wrapped:
-        if connection.vendor != "postgresql" or not getattr(settings, "FLOW_SQL_PREPARE", True):
+        if (
+            connection.vendor != "postgresql"
+            or not getattr(settings, "FLOW_SQL_PREPARE", True)
+            or connection.queries_logged
+        ):
             yield wrapped
             return
-        with _PREPARED()(wrapped.cursor.connection) as bound:
+        raw = wrapped.cursor.connection
+        if raw.prepare_threshold is None:
+            # Django turns preparing off on its connections (None); its own client-side
+            # cursors never prepare, so a threshold no statement reaches enables just ours.
+            raw.prepare_threshold = 2**31
+        with _PREPARED()(raw) as bound:
             yield type(wrapped)(bound, connection)
 
 

@@ -107,3 +107,19 @@ def test_a_finish_is_the_state_machines_move(bot):
     assert run.status == "succeeded" and run.finished_at == now
     # succeeded is final: no move of the engine's applies to it
     assert not runrows.record(run.pk, "checkpoint", expected_steps=0, fields={}, steps=[])
+
+
+@pytest.mark.postgres
+def test_on_postgresql_the_claim_and_checkpoints_are_prepared_once_per_connection(bot):
+    from django.db import connection
+
+    run = _run(bot)
+    claimed = services.claim(run.pk)
+    assert claimed is not None and claimed.flow.bot == bot
+    assert runrows.record(
+        run.pk, "checkpoint", expected_steps=0, fields={"step_count": 1}, steps=[_step(run, 1)]
+    )
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT statement FROM pg_prepared_statements WHERE statement LIKE 'WITH %%'")
+        prepared = [row[0] for row in cursor.fetchall()]
+    assert any("claimed" in sql for sql in prepared) and any("moved" in sql for sql in prepared)
