@@ -17,21 +17,18 @@ each was most of the task's CPU. Here:
 The allowed statuses are read from the state machine (flows.transitions), so a move made
 here is the same move `transitions.move` would make.
 
-On PostgreSQL these statements are prepared once per connection (server-side binding): the
-planner's work on the claim's seven-table join was ~0.5 ms of server CPU per run against
-0.07 ms executing it. Django leaves prepared statements off because a pooler in transaction
-mode (PgBouncer before 1.21) cannot carry them; FLOW_SQL_PREPARE=0 turns them off here too.
+On PostgreSQL (server-side binding, DATABASE_PREPARE) these statements are prepared on each
+connection after their fifth run: planning the claim's seven-table join was ~0.5-1 ms of
+server CPU per run against 0.07 ms executing it.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from datetime import datetime
 from functools import cache
 from typing import Any
 
-from django.conf import settings
 from django.db import connections, transaction
 from django.db.backends.base.base import BaseDatabaseWrapper
 
@@ -54,44 +51,6 @@ _CUSTOMER = Columns(Customer, "cu")
 _PARTS = (_RUN, _FLOW, _BOT, _VERSION, _TICKET, _CONVERSATION, _CUSTOMER)
 
 _STEP_FIELDS = [f for f in RunStep._meta.concrete_fields if not f.primary_key]
-
-
-def _prepared_cursor_class():
-    import psycopg  # PostgreSQL only: SQLite installs need not have it
-
-    class Prepared(psycopg.Cursor):
-        """Server-side binding; each statement prepared on its connection once."""
-
-        def execute(self, query, params=None, *, prepare=None, binary=None):
-            return super().execute(query, params, prepare=True, binary=binary)
-
-    return Prepared
-
-
-_PREPARED = cache(_prepared_cursor_class)
-
-
-@contextmanager
-def _cursor(connection: BaseDatabaseWrapper) -> Iterator[Any]:
-    """Django's cursor (health check, query log, execute wrappers), prepared on PostgreSQL.
-
-    Not while queries are logged (DEBUG, CaptureQueriesContext): a prepared statement runs by
-    name, and the log would show no SQL."""
-    with connection.cursor() as wrapped:
-        if (
-            connection.vendor != "postgresql"
-            or not getattr(settings, "FLOW_SQL_PREPARE", True)
-            or connection.queries_logged
-        ):
-            yield wrapped
-            return
-        raw = wrapped.cursor.connection
-        if raw.prepare_threshold is None:
-            # Django turns preparing off on its connections (None); its own client-side
-            # cursors never prepare, so a threshold no statement reaches enables just ours.
-            raw.prepare_threshold = 2**31
-        with _PREPARED()(raw) as bound:
-            yield type(wrapped)(bound, connection)
 
 
 def _q(connection: BaseDatabaseWrapper, model, name: str) -> str:
@@ -150,7 +109,7 @@ def claim(run_id: int, *, now: datetime, lease_expires_at: datetime) -> FlowRun 
     take_from = sorted(MACHINE.sources("take_over"))
     at, until = ops.adapt_datetimefield_value(now), ops.adapt_datetimefield_value(lease_expires_at)
     params = [MACHINE.target("claim"), until, at, *take_from, run_id, *claim_from, *take_from, at]
-    with _cursor(connection) as cursor:
+    with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             cursor.execute(
                 f"WITH claimed AS ({sql} RETURNING *) {_select(connection.vendor, 'claimed')}", params
@@ -167,7 +126,7 @@ def claim(run_id: int, *, now: datetime, lease_expires_at: datetime) -> FlowRun 
 def load(run_id: int) -> FlowRun | None:
     """The run with the rows the engine reads (flow, bot, version, ticket, conversation)."""
     connection = connections[DB]
-    with _cursor(connection) as cursor:
+    with connection.cursor() as cursor:
         row = _fetch(cursor, connection, run_id)
     return _build(connection, row) if row else None
 
@@ -215,7 +174,7 @@ def record(
     )
     params += [run_id, *sorted(allowed), expected_steps]
     rows = [insert_values(step, _STEP_FIELDS, connection) for step in steps]
-    with _cursor(connection) as cursor:
+    with connection.cursor() as cursor:
         if not rows:
             cursor.execute(update, params)
             return cursor.rowcount == 1

@@ -74,6 +74,16 @@ class OrmBroker(ORM):
     """
 
     def dequeue(self):
+        # A connection dropped between the health check and the statement (a restart, a
+        # terminated session) is opened again once, rather than failing the pusher's poll
+        # with a traceback (django-q2 then restarts the pusher after 10 s).
+        try:
+            return self._dequeue()
+        except (OperationalError, InterfaceError):
+            connections[Conf.ORM].close()
+            return self._dequeue()
+
+    def _dequeue(self):
         close_old_connections()  # once per poll, as the stock broker: a dropped connection reconnects
         connection = connections[Conf.ORM]
         quote, ops = connection.ops.quote_name, connection.ops

@@ -119,6 +119,15 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA busy_timeout=30000;",
     }
     Path(DATABASES["default"]["NAME"]).parent.mkdir(parents=True, exist_ok=True)
+elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and env_bool("DATABASE_PREPARE", True):
+    # Server-side binding, and a statement run 5 times on a connection is prepared: planning
+    # was most of the server's CPU for the statements every event and run repeats (the run's
+    # load: 0.97 ms planned each time, 0.10 ms prepared; docs/performance.md). Django leaves
+    # both off for poolers in transaction mode (PgBouncer before 1.21 cannot carry prepared
+    # statements): DATABASE_PREPARE=0 behind one. Options given in DATABASE_URL win.
+    options = DATABASES["default"].setdefault("OPTIONS", {})
+    options.setdefault("server_side_binding", True)
+    options.setdefault("prepare_threshold", 5)
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -163,9 +172,6 @@ FLOW_RUN_LEASE_SECONDS = env_int("FLOW_RUN_LEASE_SECONDS", 300)
 # A run taken from a worker past its lease this many times in a row (without recording a step
 # in between) fails with an error saying so instead of being redone forever.
 FLOW_RUN_MAX_TAKEOVERS = env_int("FLOW_RUN_MAX_TAKEOVERS", 3)
-# PostgreSQL: a run's claim and checkpoints are prepared statements (flows/runrows.py). Turn
-# off behind a pooler in transaction mode that cannot carry them (PgBouncer before 1.21).
-FLOW_SQL_PREPARE = env_bool("FLOW_SQL_PREPARE", True)
 # A worker whose run lost its database connection reconnects for this long, then goes on
 # from the run's last checkpoint (past it, the task fails and the sweeper retries the run).
 FLOW_DB_RECONNECT_SECONDS = env_int("FLOW_DB_RECONNECT_SECONDS", 60)

@@ -61,3 +61,24 @@ def test_the_orm_broker_hands_each_ready_task_out_once_until_its_retry_time():
     assert broker.dequeue() == [(ids[0], "package 0")]
     broker.acknowledge(ids[0])
     assert not OrmQ.objects.filter(pk=ids[0]).exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_orm_broker_takes_its_tasks_on_a_new_connection_when_the_old_one_dropped():
+    from django.db import OperationalError, connection
+
+    from studio.queue import OrmBroker
+
+    broker = OrmBroker(list_key="cluster-a")
+    task_id = broker.enqueue("package")
+    dropped = []
+
+    def drop_once(execute, sql, params, many, context):
+        if "UPDATE" in sql and not dropped:  # the session ended between check and statement
+            dropped.append(sql)
+            raise OperationalError("terminating connection due to administrator command")
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(drop_once):
+        assert broker.dequeue() == [(task_id, "package")]
+    assert dropped
