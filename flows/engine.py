@@ -23,17 +23,17 @@ from __future__ import annotations
 import json
 import logging
 import time
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
 from django.db import DatabaseError, IntegrityError, InterfaceError, OperationalError, transaction
-from django.db.models import Q
 from django.utils import timezone
 
 from flows import context as run_context
-from flows import dry_run, nodes, services, signals, transitions
+from flows import dry_run, nodes, runrows, services, signals, transitions
 from flows.models import FlowRun, FlowVersion, RunStep
 from flows.nodes.base import Context, NodeError, Outcome
 from flows.signals import RUN_FAILED
@@ -153,17 +153,12 @@ class _Walk:
     checkpointed: float = field(default_factory=time.monotonic)
 
 
-def run(run_id: int) -> str:
-    """Walk a claimed (running) run; returns its status when this execution stops."""
-    flow_run = next(
-        iter(  # order_by(): first() would sort by Meta.ordering for one row
-            FlowRun.objects.select_related("flow__bot", "ticket", "conversation__customer", "version")
-            .defer("version__graph")  # read once per version, by run_graph
-            .filter(pk=run_id)
-            .order_by()
-        ),
-        None,
-    )
+def run(run_id: int, *, claimed: FlowRun | None = None) -> str:
+    """Walk a claimed (running) run; returns its status when this execution stops.
+
+    `claimed` is the run as the claim returned it (flows.services.claim); without it the run
+    is loaded here."""
+    flow_run = claimed if claimed is not None else runrows.load(run_id)
     if flow_run is None or flow_run.status != FlowRun.Status.RUNNING:
         return flow_run.status if flow_run else "gone"
     try:
@@ -363,24 +358,21 @@ def _save(walk: _Walk, **fields: Any) -> None:
         fields["step_count"] = steps[-1].seq
         if flow_run.lease_takeovers:
             fields["lease_takeovers"] = 0  # progress: only takeovers in a row count
+    trigger = _TRIGGER_FOR.get(fields.get("status"), "checkpoint")
+    fields.pop("status", None)
+    failed = trigger == "fail"
+    # The move and its steps are one statement on PostgreSQL, committed by itself; what a
+    # finish writes besides (run-failed, a conversation's end) commits with it.
+    follow_up = failed or (trigger == "succeed" and services.finishing_writes(flow_run))
     try:
-        # No savepoint when nested in an atomic node's transaction: LostRun and
-        # IntegrityError leave through that transaction too, which rolls it all back.
-        with transaction.atomic(savepoint=False):
-            if steps:
-                RunStep.objects.bulk_create(steps)
-            trigger = _TRIGGER_FOR.get(fields.get("status"), "checkpoint")
-            moved = transitions.move(
-                flow_run.pk,
-                trigger,
-                where=Q(step_count=expected),
-                **{k: v for k, v in fields.items() if k != "status"},
-            )
+        with transaction.atomic(savepoint=False) if follow_up else nullcontext():
+            moved = runrows.record(flow_run.pk, trigger, expected_steps=expected, fields=fields, steps=steps)
             if not moved:  # cancelled, or taken over by another worker
                 raise LostRun()
+            flow_run.status = transitions.MACHINE.target(trigger)
             for name, value in fields.items():
                 setattr(flow_run, name, value)
-            if fields.get("status") == FlowRun.Status.FAILED:
+            if failed:
                 _emit_failed(flow_run)
             if trigger in ("succeed", "fail"):
                 services.on_run_finished(flow_run)

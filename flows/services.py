@@ -15,12 +15,11 @@ from typing import Any
 
 from django.conf import settings
 from django.db import InterfaceError, OperationalError, connection, transaction
-from django.db.models import F, Q, Value
-from django.db.models.functions import Coalesce
+from django.db.models import F, Q
 from django.utils import timezone
 from django_q.models import Schedule
 
-from flows import transitions
+from flows import runrows, transitions
 from flows.models import Flow, FlowRun
 from inbox import services as inbox
 from inbox.models import Conversation, Ticket
@@ -264,9 +263,14 @@ def on_ticket_closed(ticket, *, csat=None) -> list[int]:
     return resumed
 
 
+def finishing_writes(run: FlowRun) -> bool:
+    """Whether on_run_finished writes anything for this run (it then commits with the finish)."""
+    return run.trigger == FlowRun.Trigger.CONVERSATION and bool(run.conversation_id) and not run.parent_id
+
+
 def on_run_finished(run: FlowRun) -> None:
     """A conversation's own flow ended while the bot held the chat: the conversation ended."""
-    if run.trigger == FlowRun.Trigger.CONVERSATION and run.conversation_id and not run.parent_id:
+    if finishing_writes(run):
         inbox.end_conversation(run.conversation, only_with_bot=True)
 
 
@@ -310,22 +314,16 @@ def resume_after_delay(run_id: int) -> bool:
 # --- Claiming, replaying, sweeping --------------------------------------------------------
 
 
-def claim(run_id: int) -> bool:
-    """Take a queued run for this worker. Exactly one of concurrent claimers wins.
+def claim(run_id: int) -> FlowRun | None:
+    """Take a queued run for this worker and load it; exactly one of concurrent claimers wins.
 
     A run still `running` past its lease is taken too: its worker died (SIGKILL, OOM, a lost
-    machine), and the task django-q2 delivers again after `retry` is the wake-up for it.
+    machine), and the task django-q2 delivers again after `retry` is the wake-up for it; its
+    takeovers are counted, so a run that kills every worker that executes it fails after
+    FLOW_RUN_MAX_TAKEOVERS. Returns the run with what the engine reads, or None.
     """
     now = timezone.now()
-    # Taken from a worker past its lease, the run's takeovers are counted (transitions.claim),
-    # so a run that kills every worker that executes it fails after FLOW_RUN_MAX_TAKEOVERS.
-    return transitions.claim(
-        run_id,
-        now=now,
-        lease_expires_at=now + timedelta(seconds=lease_seconds()),
-        attempts=F("attempts") + 1,
-        started_at=Coalesce(F("started_at"), Value(now)),  # the first claim's time
-    )
+    return runrows.claim(run_id, now=now, lease_expires_at=now + timedelta(seconds=lease_seconds()))
 
 
 def reclaim(run_id: int, attempts: int) -> bool:

@@ -32,11 +32,12 @@ def dispatch_occurrence(occurrence_id: int) -> int:
 
 
 def execute_run(run_id: int) -> str:
-    if not services.claim(run_id):
+    claimed = services.claim(run_id)
+    if claimed is None:
         return "not-claimed"
     for retry in range(RECONNECTS_PER_TASK + 1):
         try:
-            return engine.run(run_id)
+            return engine.run(run_id, claimed=claimed)
         except engine.ConnectionLost as lost:
             # A database restart or failover: wait for it to answer again and go on from the
             # last checkpoint at once, rather than leaving the run `running` until its lease
@@ -47,6 +48,7 @@ def execute_run(run_id: int) -> str:
                 raise
             if not services.reclaim(run_id, lost.attempts):
                 return "lost"  # another worker took it meanwhile
+            claimed = None  # reloaded: what was recorded before the connection broke
 
 
 def resume_run(run_id: int) -> bool:

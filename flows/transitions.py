@@ -7,14 +7,12 @@
     queued | running | waiting --cancel--> cancelled  (an admin)
 
 Every move is one conditional UPDATE whose row count decides (studio.statemachine). A worker
-whose run was cancelled or taken over finds its next move refused and stops.
+whose run was cancelled or taken over finds its next move refused and stops. The moves a
+worker makes on every run (claim or take_over, then checkpoint, wait, succeed, fail) are
+written as SQL once per process in flows/runrows.py, from the statuses declared here.
 """
 
 from __future__ import annotations
-
-from typing import Any
-
-from django.db.models import F, Q
 
 from flows.models import FlowRun
 from studio.statemachine import StateMachine
@@ -38,14 +36,3 @@ TRANSITIONS = {
 
 MACHINE = StateMachine(FlowRun, TRANSITIONS)
 move = MACHINE.move
-
-
-def claim(run_id: int, *, now, **fields: Any) -> bool:
-    """A queued run, or a running one past its lease (its worker died), becomes this worker's."""
-    return move(run_id, "claim", **fields) or move(
-        run_id,
-        "take_over",
-        where=Q(lease_expires_at__lt=now),
-        lease_takeovers=F("lease_takeovers") + 1,  # a run that kills its workers fails in the end
-        **fields,
-    )

@@ -163,6 +163,9 @@ FLOW_RUN_LEASE_SECONDS = env_int("FLOW_RUN_LEASE_SECONDS", 300)
 # A run taken from a worker past its lease this many times in a row (without recording a step
 # in between) fails with an error saying so instead of being redone forever.
 FLOW_RUN_MAX_TAKEOVERS = env_int("FLOW_RUN_MAX_TAKEOVERS", 3)
+# PostgreSQL: a run's claim and checkpoints are prepared statements (flows/runrows.py). Turn
+# off behind a pooler in transaction mode that cannot carry them (PgBouncer before 1.21).
+FLOW_SQL_PREPARE = env_bool("FLOW_SQL_PREPARE", True)
 # A worker whose run lost its database connection reconnects for this long, then goes on
 # from the run's last checkpoint (past it, the task fails and the sweeper retries the run).
 FLOW_DB_RECONNECT_SECONDS = env_int("FLOW_DB_RECONNECT_SECONDS", 60)
@@ -194,6 +197,11 @@ Q_CLUSTER = {
     # each success again cost the cluster 3x its throughput (docs/performance.md).
     # Failures are still stored.
     "save_limit": env_int("Q_SAVE_LIMIT", -1),
+    # A recycled worker starts cold (database connection, TLS context for api_call, graph
+    # cache: ~50 ms); at django-q2's default of 500 tasks that was ~0.1 ms per task. Memory is
+    # bounded by max_rss instead (KiB; a worker past it is replaced after its task).
+    "recycle": env_int("Q_RECYCLE", 5000),
+    "max_rss": env_int("Q_MAX_RSS_KB", 512 * 1024),
     "catch_up": False,
     "ack_failures": True,
     "label": "Task queue",

@@ -1,0 +1,84 @@
+"""Statements written once per process from the models' metadata, run with a plain cursor.
+
+The ORM compiles a query on every call. For the few statements every flow run makes (its
+claim, its load with six related tables, its checkpoints) that compilation was most of their
+cost: ~1 ms of Python for the run's load against ~0.1 ms for the statement itself
+(docs/performance.md). These helpers write such a statement's column lists from the model's
+fields, prepare values as the ORM would (`Field.get_db_prep_save`) and build instances from a
+row through the same converters the ORM applies (the backend's and `Field.from_db_value`),
+so what comes back is the instance a queryset would have built.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any
+
+from django.db import models
+from django.db.backends.base.base import BaseDatabaseWrapper
+
+
+class Columns:
+    """A model's concrete columns under a table alias, and the instance built from them."""
+
+    def __init__(self, model: type[models.Model], alias: str, *, exclude: Iterable[str] = ()) -> None:
+        self.model, self.alias = model, alias
+        skipped = set(exclude)
+        self.fields = [f for f in model._meta.concrete_fields if f.name not in skipped]
+        self.attnames = [f.attname for f in self.fields]
+        self._converters: dict[str, list[tuple[int, list[Callable], Any]]] = {}
+
+    def __len__(self) -> int:
+        return len(self.fields)
+
+    def select(self, connection: BaseDatabaseWrapper) -> str:
+        quote = connection.ops.quote_name
+        return ", ".join(f"{self.alias}.{quote(f.column)}" for f in self.fields)
+
+    def build(self, connection: BaseDatabaseWrapper, values: Sequence[Any]) -> models.Model | None:
+        """The instance, or None when the row has none (an outer join that matched nothing)."""
+        if values[self.attnames.index(self.model._meta.pk.attname)] is None:
+            return None
+        values = list(values)
+        for index, converters, expression in self._converters_for(connection):
+            value = values[index]
+            for converter in converters:
+                value = converter(value, expression, connection)
+            values[index] = value
+        return self.model.from_db(connection.alias, self.attnames, values)
+
+    def _converters_for(self, connection: BaseDatabaseWrapper) -> list[tuple[int, list[Callable], Any]]:
+        found = self._converters.get(connection.alias)
+        if found is None:
+            found = []
+            for index, field in enumerate(self.fields):
+                expression = field.get_col(self.alias)
+                converters = connection.ops.get_db_converters(expression) + field.get_db_converters(
+                    connection
+                )
+                if converters:
+                    found.append((index, converters, expression))
+            self._converters[connection.alias] = found
+        return found
+
+
+def prepared(
+    model: type[models.Model], connection: BaseDatabaseWrapper, values: dict[str, Any]
+) -> tuple[list[str], list[Any]]:
+    """Quoted column names and database values for `values` (field names or attnames)."""
+    meta, quote = model._meta, connection.ops.quote_name
+    columns, params = [], []
+    for name, value in values.items():
+        field = meta.get_field(name)
+        if hasattr(value, "prepare_database_save"):  # a model instance for a foreign key
+            value = value.prepare_database_save(field)
+        columns.append(quote(field.column))
+        params.append(field.get_db_prep_save(value, connection))
+    return columns, params
+
+
+def insert_values(
+    instance: models.Model, fields: Sequence[models.Field], connection: BaseDatabaseWrapper
+) -> list[Any]:
+    """What the ORM's INSERT would write for `fields` of a new instance (pre_save included)."""
+    return [f.get_db_prep_save(f.pre_save(instance, True), connection) for f in fields]
