@@ -17,11 +17,11 @@ from django.utils.translation import gettext_lazy as _
 from rest_framework import authentication, exceptions
 
 from studio.access import admins_group_sql, remember_admins_group
-from studio.sql import Reader
+from studio.rawsql import Columns
 
 
 class TokenAuthentication(authentication.TokenAuthentication):
-    _statements: dict[tuple[str, str], tuple[str, list[str], Reader, Reader]] = {}
+    _statements: dict[tuple[str, str], tuple[str, list[str], Columns, Columns]] = {}
 
     def authenticate_credentials(self, key):
         if "\x00" in key:  # PostgreSQL refuses NUL in a string, and no token has one
@@ -34,17 +34,17 @@ class TokenAuthentication(authentication.TokenAuthentication):
             row = cursor.fetchone()
         if row is None:
             raise exceptions.AuthenticationFailed(_("Invalid token."))
-        split = len(tokens.fields)
-        user = users(row[split:-1], connection)
+        split = len(tokens)
+        user = users.build(connection, row[split:-1])
         if not user.is_active:
             raise exceptions.AuthenticationFailed(_("User inactive or deleted."))
         remember_admins_group(user, row[-1])
-        token = tokens(row[:split], connection)
+        token = tokens.build(connection, row[:split])
         token.user = user
         return (user, token)
 
     @classmethod
-    def _statement(cls, connection, token_model) -> tuple[str, list[str], Reader, Reader]:
+    def _statement(cls, connection, token_model) -> tuple[str, list[str], Columns, Columns]:
         statement = cls._statements.get((connection.alias, token_model._meta.label))
         if statement is None:
             user_model = get_user_model()
@@ -52,17 +52,14 @@ class TokenAuthentication(authentication.TokenAuthentication):
             user = token_model._meta.get_field("user")
             user_id = f"u.{quote(user_model._meta.pk.column)}"
             in_group, params = admins_group_sql(user_id, connection)
-            columns = [
-                *(f"t.{quote(f.column)}" for f in token_model._meta.concrete_fields),
-                *(f"u.{quote(f.column)}" for f in user_model._meta.concrete_fields),
-                in_group,
-            ]
+            tokens, users = Columns(token_model, "t"), Columns(user_model, "u")
             sql = (
-                f"SELECT {', '.join(columns)} FROM {quote(token_model._meta.db_table)} t "
+                f"SELECT {tokens.select(connection)}, {users.select(connection)}, {in_group} "
+                f"FROM {quote(token_model._meta.db_table)} t "
                 f"JOIN {quote(user_model._meta.db_table)} u "
                 f"ON u.{quote(user.target_field.column)} = t.{quote(user.column)} "
                 f"WHERE t.{quote(token_model._meta.get_field('key').column)} = %s"
             )
-            statement = (sql, params, Reader(token_model, connection), Reader(user_model, connection))
+            statement = (sql, params, tokens, users)
             cls._statements[(connection.alias, token_model._meta.label)] = statement
         return statement

@@ -13,7 +13,7 @@ from events.models import Event, EventOccurrence
 from flows import services as flow_services
 from studio.models import Bot
 from studio.queue import tasks_join_transaction
-from studio.sql import Insert
+from studio.rawsql import Insert
 
 
 class EventError(Exception):

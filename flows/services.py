@@ -27,7 +27,7 @@ from inbox.payloads import csat_payload, ticket_payload
 from studio import ratelimit
 from studio.errors import Conflict
 from studio.queue import enqueue, enqueue_on_commit
-from studio.sql import Insert
+from studio.rawsql import Insert
 
 log = logging.getLogger(__name__)
 
