@@ -13,7 +13,7 @@ from events.models import Event, EventOccurrence
 from flows import services as flow_services
 from studio.models import Bot
 from studio.queue import tasks_join_transaction
-from studio.rawsql import Insert
+from studio.rawsql import Insert, prepared_cursor
 
 
 class EventError(Exception):
@@ -105,7 +105,7 @@ def _emit(where: str, lookup: dict[str, Any], payload, dedupe_key: str | None, d
         # The event, its occurrence and the runs in one statement (data-modifying CTEs). Alone
         # it needs no transaction; the ORM broker's task row must share one with it.
         params.update(flow_services.event_runs_params(connection, payload, depth))
-        with _transaction_if(tasks_join_transaction()), connection.cursor() as cursor:
+        with _transaction_if(tasks_join_transaction()), prepared_cursor(connection) as cursor:
             cursor.execute(statements.emit[where], params)
             row = cursor.fetchone()
             if row is None:

@@ -11,9 +11,12 @@ so what comes back is the instance a queryset would have built.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from functools import cache
 from typing import Any
 
+from django.conf import settings
 from django.db import models
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.utils import timezone
@@ -91,8 +94,10 @@ class Insert:
     database fills itself. Parameters are named (`%(name)s`), so statements compose.
 
     `columns`: the SQL column list; `default_sql`: ", %(<prefix><column>)s" per defaulted
-    column, for the caller to append to its own values; `defaults(connection)`: their
-    parameters for one row (`auto_now`/`auto_now_add` fields stamped now, as `save()` does).
+    column, for the caller to append to its own values (on PostgreSQL cast to the column's
+    type: a prepared INSERT ... SELECT would otherwise take a NULL as text);
+    `defaults(connection)`: their parameters for one row (`auto_now`/`auto_now_add` fields
+    stamped now, as `save()` does).
     """
 
     def __init__(self, model: type[models.Model], given: Sequence[str], connection, prefix: str) -> None:
@@ -109,7 +114,11 @@ class Insert:
             and getattr(field, "db_default", models.NOT_PROVIDED) is models.NOT_PROVIDED
         ]
         self.columns = ", ".join(quote(field.column) for field in [*self.fields.values(), *rest])
-        self.default_sql = "".join(f", %({prefix}{field.column})s" for field in rest)
+        cast = connection.vendor == "postgresql"
+        self.default_sql = "".join(
+            f", %({prefix}{field.column})s" + (f"::{field.db_type(connection)}" if cast else "")
+            for field in rest
+        )
         self._stamped = [
             (f"{prefix}{field.column}", field)
             for field in rest
@@ -133,3 +142,42 @@ class Insert:
             for name, field in self._stamped:
                 params[name] = field.get_db_prep_save(now, connection)
         return params
+
+
+def _prepared_cursor_class():
+    import psycopg  # PostgreSQL only: SQLite installs need not have it
+
+    class Prepared(psycopg.Cursor):
+        """Server-side binding; each statement prepared on its connection once."""
+
+        def execute(self, query, params=None, *, prepare=None, binary=None):
+            return super().execute(query, params, prepare=True, binary=binary)
+
+    return Prepared
+
+
+_PREPARED = cache(_prepared_cursor_class)
+
+
+@contextmanager
+def prepared_cursor(connection: BaseDatabaseWrapper) -> Iterator[Any]:
+    """Django's cursor (health check, query log, execute wrappers), its statements prepared
+    once per connection on PostgreSQL (FLOW_SQL_PREPARE), as flows/runrows.py does for the
+    run's: planning a statement of several joins or CTEs costs the server more than running
+    it. Not while queries are logged (DEBUG, CaptureQueriesContext): a prepared statement
+    runs by name, and the log would show no SQL."""
+    with connection.cursor() as wrapped:
+        if (
+            connection.vendor != "postgresql"
+            or not getattr(settings, "FLOW_SQL_PREPARE", True)
+            or connection.queries_logged
+        ):
+            yield wrapped
+            return
+        raw = wrapped.cursor.connection
+        if raw.prepare_threshold is None:
+            # Django turns preparing off on its connections (None); its own client-side
+            # cursors never prepare, so a threshold no statement reaches enables just these.
+            raw.prepare_threshold = 2**31
+        with _PREPARED()(raw) as bound:
+            yield type(wrapped)(bound, connection)

@@ -163,8 +163,9 @@ FLOW_RUN_LEASE_SECONDS = env_int("FLOW_RUN_LEASE_SECONDS", 300)
 # A run taken from a worker past its lease this many times in a row (without recording a step
 # in between) fails with an error saying so instead of being redone forever.
 FLOW_RUN_MAX_TAKEOVERS = env_int("FLOW_RUN_MAX_TAKEOVERS", 3)
-# PostgreSQL: a run's claim and checkpoints are prepared statements (flows/runrows.py). Turn
-# off behind a pooler in transaction mode that cannot carry them (PgBouncer before 1.21).
+# PostgreSQL: a run's claim and checkpoints (flows/runrows.py) and emit's statement
+# (events/services.py) are prepared statements. Turn off behind a pooler in transaction mode
+# that cannot carry them (PgBouncer before 1.21).
 FLOW_SQL_PREPARE = env_bool("FLOW_SQL_PREPARE", True)
 # A worker whose run lost its database connection reconnects for this long, then goes on
 # from the run's last checkpoint (past it, the task fails and the sweeper retries the run).

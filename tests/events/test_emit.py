@@ -164,3 +164,17 @@ def test_on_the_orm_broker_the_task_row_is_django_q2s_package_in_the_same_transa
         assert (task["func"], task["args"]) == (flow_services.DISPATCH_TASK, (occurrence.pk,))
     assert set(task) == {"id", "name", "func", "args", "kwargs", "started", "ack_failure"}
     assert row.task_id() == task["id"] and row.name() == task["name"] and task["kwargs"] == {}
+
+
+@pytest.mark.postgres
+def test_on_postgresql_the_emit_statement_is_prepared_once_per_connection(bot, paid):
+    on(bot)
+    first = events.emit(bot, "order-paid", {"n": 1}, dedupe_key="order:1")
+    again = events.emit(bot, "order-paid", {"n": 1}, dedupe_key="order:1")
+    second = events.emit(bot, "order-paid", {"n": 2})
+    assert again.pk == first.pk != second.pk and len(second.run_ids) == 1
+    run = FlowRun.objects.get(pk=second.run_ids[0])
+    assert (run.graph, run.parent_id, run.wait_until, run.context) == (None, None, None, {"event": {"n": 2}})
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT statement FROM pg_prepared_statements WHERE statement LIKE 'WITH event AS%%'")
+        assert len(cursor.fetchall()) == 1  # the lookup by (bot, key): one statement, prepared once
