@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+from contextlib import nullcontext
 from typing import Any
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
+from django.utils import timezone
 
 from events.catalogue import EXAMPLES, SYSTEM_EVENTS
 from events.models import Event, EventOccurrence
 from flows import services as flow_services
 from studio.models import Bot
+from studio.queue import tasks_join_transaction
+from studio.rawsql import Insert
 
 
 class EventError(Exception):
@@ -72,39 +76,151 @@ def emit(bot, key: str, payload: dict[str, Any], *, dedupe_key: str | None = Non
     a second emission for the same cause returns the first occurrence and starts nothing.
     `depth` counts Send event hops; the runs it starts carry it so the chain is bounded.
     """
-    # (bot, key) is unique: order_by() keeps the lookup from sorting by Meta.ordering, which
-    # joined Bot.
-    event = next(iter(Event.objects.filter(bot=bot, key=key).order_by()[:1]), None)
-    if event is None:
-        return None
-    return emit_event(event, payload, dedupe_key=dedupe_key, depth=depth)
+    return _emit(_BY_KEY, {"bot": bot.pk, "key": key}, payload, dedupe_key, depth)
 
 
-def emit_event(event: Event, payload: dict[str, Any], *, dedupe_key: str | None = None, depth: int = 0):
-    """emit() for an Event row the caller holds already (the API's emit endpoint found it)."""
-    # No savepoint: an error here propagates and rolls the caller's work back with it (a
-    # savepoint is two more round trips on every ticket close).
-    with transaction.atomic(savepoint=False):
-        if dedupe_key is not None:
-            existing = next(
-                iter(EventOccurrence.objects.filter(event=event, dedupe_key=dedupe_key).order_by()[:1]), None
-            )
-            if existing is not None:
-                return existing
-        status = EventOccurrence.Status.DISPATCHED if event.is_active else EventOccurrence.Status.SKIPPED
-        occurrence = EventOccurrence.objects.create(
-            event=event,
-            bot_id=event.bot_id,
-            key=event.key,
-            payload=payload,
-            status=status,
-            dedupe_key=dedupe_key,
+def emit_event_id(event_id: int, payload: dict[str, Any]):
+    """emit() of the event with this id (the API's emit endpoint); None when there is none."""
+    return _emit(_BY_ID, {"event": event_id}, payload, None, 0)
+
+
+_BY_ID = "id = %(event)s"
+_BY_KEY = "bot_id = %(bot)s AND key = %(key)s"
+
+
+def _emit(where: str, lookup: dict[str, Any], payload, dedupe_key: str | None, depth: int):
+    # No savepoint anywhere: an error propagates and rolls the caller's work back with it.
+    statements = _statements(connection)
+    occurred_at = timezone.now()
+    params = {
+        **lookup,
+        "payload": statements.insert.value("payload", payload, connection),
+        "dispatched": EventOccurrence.Status.DISPATCHED.value,
+        "skipped": EventOccurrence.Status.SKIPPED.value,
+        "dedupe_key": dedupe_key,
+        "occurred_at": statements.insert.value("occurred_at", occurred_at, connection),
+        **statements.insert.defaults(connection),
+    }
+    if statements.one_statement:
+        # The event, its occurrence and the runs in one statement (data-modifying CTEs). Alone
+        # it needs no transaction; the ORM broker's task row must share one with it.
+        params.update(flow_services.event_runs_params(connection, payload, depth))
+        with _transaction_if(tasks_join_transaction()), connection.cursor() as cursor:
+            cursor.execute(statements.emit[where], params)
+            row = cursor.fetchone()
+            if row is None:
+                return None
+            event_id, bot_id, key, is_active, occurrence_id, run_ids = row
+            if occurrence_id is not None:
+                flow_services.hand_off_event_runs(occurrence_id, run_ids)
+    else:
+        with connection.cursor() as cursor:
+            cursor.execute(statements.event[where], lookup)
+            row = cursor.fetchone()
+        if row is None:
+            return None
+        event_id, bot_id, key, is_active = row
+        occurrence_id = None
+        params.update(
+            event=event_id, bot=bot_id, key=key, status=params["dispatched" if is_active else "skipped"]
         )
-        # The ids of the runs it started, for the caller's answer (the API's emit).
-        occurrence.run_ids = (
-            flow_services.start_event_flows(occurrence, depth=depth) if event.is_active else []
-        )
+        # No DML in CTEs (SQLite): the occurrence, then its runs, in one transaction.
+        with transaction.atomic(savepoint=False):
+            if dedupe_key is None or not _occurrence_exists(event_id, dedupe_key):
+                occurrence_id = _insert_returning_id(statements.insert_values, params)
+                run_ids = (
+                    flow_services.start_event_flows(occurrence_id, bot_id, key, payload, depth)
+                    if is_active
+                    else []
+                )
+    if occurrence_id is None:  # a second emission for the same cause: the first occurrence
+        return EventOccurrence.objects.filter(event_id=event_id, dedupe_key=dedupe_key).order_by().first()
+    occurrence = EventOccurrence(
+        pk=occurrence_id,
+        event_id=event_id,
+        bot_id=bot_id,
+        key=key,
+        payload=payload,
+        status=EventOccurrence.Status.DISPATCHED if is_active else EventOccurrence.Status.SKIPPED,
+        dedupe_key=dedupe_key,
+        occurred_at=occurred_at,
+    )
+    occurrence.run_ids = run_ids  # the ids of the runs it started, for the caller's answer
     return occurrence
+
+
+def _occurrence_exists(event_id: int, dedupe_key: str) -> bool:
+    return EventOccurrence.objects.filter(event_id=event_id, dedupe_key=dedupe_key).exists()
+
+
+class _Statements:
+    """emit's statements for one database vendor, built once per process."""
+
+    def __init__(self, connection) -> None:
+        quote = connection.ops.quote_name
+        self.insert = Insert(
+            EventOccurrence,
+            ["event_id", "bot_id", "key", "payload", "status", "dedupe_key", "occurred_at"],
+            connection,
+            prefix="occurrence_",
+        )
+        event_table = quote(Event._meta.db_table)
+        self.event = {
+            where: f"SELECT id, bot_id, key, is_active FROM {event_table} WHERE {where}"
+            for where in (_BY_ID, _BY_KEY)
+        }
+        self.insert_values = (
+            f"INSERT INTO {self.insert.table} ({self.insert.columns}) VALUES (%(event)s, %(bot)s, %(key)s, "
+            f"%(payload)s, %(status)s, %(dedupe_key)s, %(occurred_at)s{self.insert.default_sql})"
+        )
+        # Only PostgreSQL writes in CTEs (and ON CONFLICT with a partial index's predicate).
+        self.one_statement = connection.vendor == "postgresql"
+        if not self.one_statement:
+            return
+        runs = flow_services.event_runs_sql(
+            connection,
+            "(SELECT id AS occurrence_id, bot_id, key AS event_key FROM occurrence WHERE status = %(dispatched)s)",
+        )
+        self.emit = {
+            where: (
+                f"WITH event AS ({self.event[where]}), "
+                f"occurrence AS (INSERT INTO {self.insert.table} ({self.insert.columns}) "
+                "SELECT id, bot_id, key, %(payload)s, "
+                "CASE WHEN is_active THEN %(dispatched)s ELSE %(skipped)s END, "
+                f"%(dedupe_key)s, %(occurred_at)s{self.insert.default_sql} FROM event "
+                # A second emission for the same cause writes nothing (and waits for a first
+                # one still in flight to commit or roll back).
+                "ON CONFLICT (event_id, dedupe_key) WHERE dedupe_key IS NOT NULL DO NOTHING "
+                "RETURNING id, bot_id, key, status), "
+                f"runs AS ({runs}) "
+                "SELECT id, bot_id, key, is_active, (SELECT id FROM occurrence), "
+                "ARRAY(SELECT id FROM runs ORDER BY id) FROM event"
+            )
+            for where in (_BY_ID, _BY_KEY)
+        }
+
+
+_by_vendor: dict[str, _Statements] = {}
+
+
+def _statements(connection) -> _Statements:
+    statements = _by_vendor.get(connection.vendor)
+    if statements is None:
+        statements = _by_vendor[connection.vendor] = _Statements(connection)
+    return statements
+
+
+def _insert_returning_id(insert: str, params: dict[str, Any]) -> int:
+    with connection.cursor() as cursor:
+        if connection.features.can_return_columns_from_insert:
+            cursor.execute(f"{insert} RETURNING id", params)
+            return cursor.fetchone()[0]
+        cursor.execute(insert, params)
+        return cursor.lastrowid
+
+
+def _transaction_if(needed: bool):
+    return transaction.atomic(savepoint=False) if needed else nullcontext()
 
 
 def payload_example(event: Event) -> dict[str, Any]:

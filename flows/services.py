@@ -27,6 +27,7 @@ from inbox.payloads import csat_payload, ticket_payload
 from studio import ratelimit
 from studio.errors import Conflict
 from studio.queue import enqueue, enqueue_on_commit
+from studio.rawsql import Insert
 
 log = logging.getLogger(__name__)
 
@@ -46,51 +47,106 @@ def requeue_after_seconds() -> int:
 # --- Starting runs ------------------------------------------------------------------------
 
 
-def start_event_flows(occurrence, *, depth: int = 0) -> list[int]:
-    """Create one queued run per active flow triggered by the occurrence's event.
+class _EventRuns:
+    """The INSERT ... SELECT starting an occurrence's runs, built once per database vendor."""
 
-    Runs are created in bulk in the caller's transaction; one task, enqueued on commit,
-    starts them, so the request path costs the same whatever the number of flows: the run
-    itself when there is one, else a dispatch task that fans them out to workers. Returns
-    the ids of the runs created.
+    def __init__(self, connection) -> None:
+        quote = connection.ops.quote_name
+        self.insert = Insert(
+            FlowRun,
+            ["occurrence_id", "flow_id", "version_id", "trigger", "ticket_id", "conversation_id", "context"],
+            connection,
+            prefix="run_",
+        )
+        flow, ticket, conversation = (quote(model._meta.db_table) for model in (Flow, Ticket, Conversation))
+        self.sql = (
+            f"INSERT INTO {self.insert.table} ({self.insert.columns}) "
+            "SELECT s.occurrence_id, f.id, f.published_version_id, %(run_trigger)s, "
+            f"(SELECT t.id FROM {ticket} t WHERE t.id = %(run_ticket)s AND t.bot_id = s.bot_id), "
+            f"(SELECT c.id FROM {conversation} c WHERE c.id = %(run_conversation)s AND c.bot_id = s.bot_id), "
+            f"%(run_context)s{self.insert.default_sql} "
+            f"FROM {{source}} s JOIN {flow} f ON f.bot_id = s.bot_id AND f.trigger_event = s.event_key "
+            "WHERE f.trigger_type = %(run_flow_trigger)s AND f.is_active = %(run_active)s "
+            "AND f.published_version_id IS NOT NULL ORDER BY f.id"
+        )
+        self.returning = connection.features.can_return_rows_from_bulk_insert
+
+
+_event_runs: dict[str, _EventRuns] = {}
+
+
+def _runs_for(connection) -> _EventRuns:
+    statement = _event_runs.get(connection.vendor)
+    if statement is None:
+        statement = _event_runs[connection.vendor] = _EventRuns(connection)
+    return statement
+
+
+def event_runs_sql(connection, source: str, *, returning: bool = True) -> str:
+    """The statement starting one queued run of each active, published flow that an event
+    starts. `source` is SQL for a row (occurrence_id, bot_id, event_key): a CTE's, or
+    parameters; no row, no runs. `RETURNING id` of the runs when asked and the database
+    can. Its parameters: `event_runs_params(...)` (named `run_*`).
+
+    The runs carry what an event run carries: the flow's published version, the trigger,
+    the occurrence, context {"event": payload[, "depth"]}, and the payload's ticket and
+    conversation only when those rows exist and belong to the bot (`event_links`). The
+    unique (occurrence, flow) constraint refuses a second run of a flow per occurrence.
     """
-    flows = (
-        Flow.objects.filter(
-            bot_id=occurrence.bot_id,
-            trigger_type=Flow.Trigger.EVENT,
-            trigger_event=occurrence.key,
-            is_active=True,
-            published_version__isnull=False,  # only published versions run
-        )
-        .order_by()
-        .values_list("pk", "published_version_id")
-    )  # order_by(): Meta.ordering would join Bot to sort
-    if not flows:
-        return []
-    links = event_links(occurrence.bot_id, occurrence.payload)
-    runs = [
-        FlowRun(
-            flow_id=flow_id,
-            version_id=version_id,
-            trigger=FlowRun.Trigger.EVENT,
-            occurrence=occurrence,
-            context={"event": occurrence.payload, **({"depth": depth} if depth else {})},
-            **links,
-        )
-        for flow_id, version_id in flows
-    ]
-    # The occurrence is new (emit wrote it just now), so no (occurrence, flow) run can exist
-    # yet: no ON CONFLICT, and the INSERT returns the ids (PostgreSQL, SQLite >= 3.35). The
-    # unique constraint still refuses a second run of a flow for one occurrence.
-    FlowRun.objects.bulk_create(runs)
-    ids = [run.pk for run in runs]
-    if None in ids:  # a database that cannot return them
-        ids = list(FlowRun.objects.filter(occurrence=occurrence).order_by("pk").values_list("pk", flat=True))
-    if len(ids) == 1:
-        enqueue_on_commit(EXECUTE_TASK, ids[0])  # one hop, and no dispatch lookup
-    else:
-        enqueue_on_commit(DISPATCH_TASK, occurrence.pk)
+    runs = _runs_for(connection)
+    sql = runs.sql.format(source=source)
+    return f"{sql} RETURNING id" if returning and runs.returning else sql
+
+
+def event_runs_params(connection, payload: dict[str, Any], depth: int = 0) -> dict[str, Any]:
+    runs = _runs_for(connection)
+    context = {"event": payload, **({"depth": depth} if depth else {})}
+    return {
+        "run_trigger": FlowRun.Trigger.EVENT.value,
+        "run_ticket": _payload_id(payload.get("ticket")),
+        "run_conversation": _payload_id(payload.get("conversation")),
+        "run_context": runs.insert.value("context", context, connection),
+        "run_flow_trigger": Flow.Trigger.EVENT.value,
+        "run_active": True,
+        **runs.insert.defaults(connection),
+    }
+
+
+def start_event_flows(
+    occurrence_id: int, bot_id: int, key: str, payload: dict[str, Any], depth: int = 0
+) -> list[int]:
+    """Start the event's flows for an occurrence just written in the caller's transaction
+    (where the occurrence cannot be written in the same statement: SQLite). One statement
+    for the runs, one task for all of them. Returns the runs' ids, sorted."""
+    source = "(SELECT %(occurrence)s AS occurrence_id, %(bot)s AS bot_id, %(key)s AS event_key)"
+    params = {
+        "occurrence": occurrence_id,
+        "bot": bot_id,
+        "key": key,
+        **event_runs_params(connection, payload, depth),
+    }
+    with connection.cursor() as cursor:
+        cursor.execute(event_runs_sql(connection, source), params)
+        if _runs_for(connection).returning:
+            ids = sorted(row[0] for row in cursor.fetchall())
+        else:  # a database that cannot return them
+            ids = list(
+                FlowRun.objects.filter(occurrence_id=occurrence_id)
+                .order_by("pk")
+                .values_list("pk", flat=True)
+            )
+    hand_off_event_runs(occurrence_id, ids)
     return ids
+
+
+def hand_off_event_runs(occurrence_id: int, run_ids: list[int]) -> None:
+    """One task, enqueued with the caller's transaction, starts an occurrence's runs, so the
+    request costs the same whatever the number of flows: the run itself when there is one,
+    else a dispatch task that fans them out to workers."""
+    if len(run_ids) == 1:
+        enqueue_on_commit(EXECUTE_TASK, run_ids[0])  # one hop, and no dispatch lookup
+    elif run_ids:
+        enqueue_on_commit(DISPATCH_TASK, occurrence_id)
 
 
 def _payload_id(value: Any) -> int | None:

@@ -8,6 +8,7 @@ Every model that belongs to a bot gets `objects.visible_to(user)` from `bot_scop
 
 from __future__ import annotations
 
+from django.contrib.auth import get_user_model
 from django.db import models
 
 AGENTS_GROUP = "Agents"
@@ -15,9 +16,38 @@ ADMINS_GROUP = "Studio admins"
 
 
 def is_studio_admin(user) -> bool:
-    return bool(user and user.is_authenticated and user.is_active) and (
-        user.is_superuser or user.groups.filter(name=ADMINS_GROUP).exists()
+    if not (user and user.is_authenticated and user.is_active):
+        return False
+    if user.is_superuser:
+        return True
+    in_group = getattr(user, _IN_ADMINS_GROUP, None)  # read with the user (token authentication)
+    if in_group is None:
+        in_group = user.groups.filter(name=ADMINS_GROUP).exists()
+    return in_group
+
+
+_IN_ADMINS_GROUP = "_in_studio_admins_group"
+
+
+def admins_group_sql(user_id: str, connection) -> tuple[str, list[str]]:
+    """SQL (and its parameters) true when the user whose id the SQL `user_id` gives is in the
+    admins group: for a statement that loads a user anyway (token authentication), so that
+    is_studio_admin needs no query of its own. The answer goes with that user instance
+    through `remember_admins_group`: it lives as long as the request that loaded it."""
+    from django.contrib.auth.models import Group
+
+    quote = connection.ops.quote_name
+    groups = get_user_model()._meta.get_field("groups")
+    return (
+        f"EXISTS (SELECT 1 FROM {quote(groups.m2m_db_table())} ug "
+        f"JOIN {quote(Group._meta.db_table)} g ON g.id = ug.{quote(groups.m2m_reverse_name())} "
+        f"WHERE ug.{quote(groups.m2m_column_name())} = {user_id} AND g.name = %s)",
+        [ADMINS_GROUP],
     )
+
+
+def remember_admins_group(user, in_group: bool) -> None:
+    setattr(user, _IN_ADMINS_GROUP, bool(in_group))
 
 
 class BotScopedQuerySet(models.QuerySet):

@@ -16,6 +16,7 @@ from typing import Any
 
 from django.db import models
 from django.db.backends.base.base import BaseDatabaseWrapper
+from django.utils import timezone
 
 
 class Columns:
@@ -82,3 +83,59 @@ def insert_values(
 ) -> list[Any]:
     """What the ORM's INSERT would write for `fields` of a new instance (pre_save included)."""
     return [f.get_db_prep_save(f.pre_save(instance, True), connection) for f in fields]
+
+
+class Insert:
+    """The columns of an INSERT into `model`'s table: the ones the caller gives (by attname),
+    then every other concrete field at its default, but the primary key and the fields the
+    database fills itself. Parameters are named (`%(name)s`), so statements compose.
+
+    `columns`: the SQL column list; `default_sql`: ", %(<prefix><column>)s" per defaulted
+    column, for the caller to append to its own values (on PostgreSQL cast to the column's
+    type: a prepared INSERT ... SELECT would otherwise take a NULL as text);
+    `defaults(connection)`: their parameters for one row (`auto_now`/`auto_now_add` fields
+    stamped now, as `save()` does).
+    """
+
+    def __init__(self, model: type[models.Model], given: Sequence[str], connection, prefix: str) -> None:
+        quote = connection.ops.quote_name
+        fields = {field.attname: field for field in model._meta.concrete_fields}
+        self.table = quote(model._meta.db_table)
+        self.fields = {name: fields[name] for name in given}
+        rest = [
+            field
+            for field in model._meta.concrete_fields
+            if field.attname not in self.fields
+            and not field.primary_key
+            and not getattr(field, "generated", False)
+            and getattr(field, "db_default", models.NOT_PROVIDED) is models.NOT_PROVIDED
+        ]
+        self.columns = ", ".join(quote(field.column) for field in [*self.fields.values(), *rest])
+        cast = connection.vendor == "postgresql"
+        self.default_sql = "".join(
+            f", %({prefix}{field.column})s" + (f"::{field.db_type(connection)}" if cast else "")
+            for field in rest
+        )
+        self._stamped = [
+            (f"{prefix}{field.column}", field)
+            for field in rest
+            if getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False)
+        ]
+        # The other defaults are constants (an empty dict, "", 0, False, None): adapted once.
+        self._constants = {
+            f"{prefix}{field.column}": field.get_db_prep_save(field.get_default(), connection)
+            for field in rest
+            if (f"{prefix}{field.column}", field) not in self._stamped
+        }
+
+    def value(self, name: str, value: Any, connection) -> Any:
+        """A given field's value as the database takes it (a dict as JSON, a datetime...)."""
+        return self.fields[name].get_db_prep_save(value, connection)
+
+    def defaults(self, connection) -> dict[str, Any]:
+        params = dict(self._constants)
+        if self._stamped:
+            now = timezone.now()
+            for name, field in self._stamped:
+                params[name] = field.get_db_prep_save(now, connection)
+        return params

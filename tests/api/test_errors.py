@@ -72,6 +72,23 @@ def test_nan_and_deep_nesting_are_refused(admin_api, bot):
     assert response.status_code == 400
 
 
+@pytest.mark.parametrize(
+    "body",
+    ['{"payload": {"note": "a\\u0000b"}}', '{"payload": {"a\\u0000": 1}}', '{"payload": {"l": ["\\u0000"]}}'],
+)
+def test_a_nul_character_is_a_400_on_every_database(admin_api, bot, body):
+    event = bot.events.first()
+    before = EventOccurrence.objects.count()
+    response = admin_api.post(f"/api/events/{event.pk}/emit/", body, content_type="application/json")
+    assert response.status_code == 400 and "NUL" in response.json()["detail"]
+    assert EventOccurrence.objects.count() == before
+    # an escaped backslash before "u0000" is plain text, not a NUL
+    ok = admin_api.post(
+        f"/api/events/{event.pk}/emit/", '{"payload": {"note": "\\\\u0000"}}', content_type="application/json"
+    )
+    assert ok.status_code == 202
+
+
 def test_an_oversized_body_is_refused_with_json(admin_api, settings):
     settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1000
     response = admin_api.post("/api/bots/", json.dumps({"name": "x" * 2000}), content_type="application/json")
