@@ -9,6 +9,8 @@ the number of SQL queries of each endpoint at two sizes (flows, list length).
 
     .venv/bin/python -m bench.api --backend pg --connections 16 --duration 10
     .venv/bin/python -m bench.api --queries-only        # the query counts alone (fast)
+    .venv/bin/python -m bench.api --in-process 300 [--profile FILE] [--show-queries]
+                                                        # CPU per resolve, no HTTP (fast loop)
 """
 
 from __future__ import annotations
@@ -58,14 +60,32 @@ end
 """
 
 
-def setup(flows: int, tickets: int):
+def open_tickets_each(bot, n: int) -> list:
+    """n tickets, each on its own conversation (a customer's chat raises its ticket)."""
+    from inbox import services as inbox
+
+    return [
+        inbox.raise_ticket(
+            inbox.start_conversation(bot, customer={"name": f"bench {i}"}),
+            subject=f"t{i}",
+            category="billing",
+        )
+        for i in range(n)
+    ]
+
+
+def setup(flows: int, tickets: int, shared_conversation: bool = False):
     from rest_framework.authtoken.models import Token
 
     from bench.fanout import open_tickets, setup_bot
 
     bot, agent = setup_bot(flows, "http://127.0.0.1:9/unused", name="api load")
     token = Token.objects.get_or_create(user=agent)[0].key
-    return bot, agent, token, open_tickets(bot, tickets)
+    # Until round 4 all tickets shared one conversation: every close then updated that one
+    # row, so concurrent resolves queued on its lock until commit (and a close freeing a
+    # slot could deadlock with one closing the ticket it was handing out).
+    opened = open_tickets(bot, tickets) if shared_conversation else open_tickets_each(bot, tickets)
+    return bot, agent, token, opened
 
 
 def Gunicorn(env: dict[str, str], workers: int) -> WebServer:
@@ -136,7 +156,8 @@ def load(args, env, token, tickets) -> None:
         server.stop()
     print(
         f"load: gunicorn --workers {args.gunicorn_workers} (worker class and threads: gunicorn.conf.py), wrk -t{threads} -c{args.connections} "
-        f"-d{args.duration}s on loopback; {args.flows} active ticket-closed flows"
+        f"-d{args.duration}s on loopback; {args.flows} active ticket-closed flows; "
+        f"{'one conversation for all tickets' if args.shared_conversation else 'a conversation per ticket'}"
     )
     print("endpoint   requests/s  p50 ms  p95 ms  p99 ms  non-2xx  socket errors")
     for name, r in rows:
@@ -183,6 +204,66 @@ def query_counts() -> None:
         print(f"{flows:>12}  {listed:>11}  {resolve:>8}  {listing:>4}")
 
 
+def in_process(args) -> None:
+    """CPU and wall per resolve through the DRF test client (no HTTP, no gunicorn): the
+    request's own cost, what 16 clients on 2 cores queue behind. Optionally a cProfile of
+    the resolves (CPU clock) and the statements of one resolve."""
+    import cProfile
+    import statistics
+    import time
+
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+    from rest_framework.test import APIClient
+
+    bot, agent, token, tickets = setup(args.flows, args.in_process + 20, args.shared_conversation)
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Token {token}")
+
+    def resolve(ticket):
+        response = client.post(f"/api/tickets/{ticket.pk}/resolve/", {"note": "bench"}, format="json")
+        assert response.status_code == 200, response.content
+
+    def statements(ticket) -> list[dict]:
+        with CaptureQueriesContext(connection) as ctx:
+            resolve(ticket)
+        return list(ctx.captured_queries)  # the next request resets the log
+
+    for ticket in tickets[:10]:  # warm-up: imports, caches, the connection
+        resolve(ticket)
+    # The agent holds a few tickets and the rest queue (then are missed): resolving one it
+    # holds frees a slot and hands it the next queued ticket; most resolves close a ticket
+    # that was queued or missed.
+    status = {t.pk: t.status for t in tickets}
+    first = statements(tickets[10])
+    rest = tickets[20:-1]
+    profiler = cProfile.Profile(time.process_time) if args.profile else None
+    cpu, wall = [], []
+    for ticket in rest:
+        c0, w0 = time.process_time(), time.perf_counter()
+        if profiler:
+            profiler.enable()
+        resolve(ticket)
+        if profiler:
+            profiler.disable()
+        cpu.append((time.process_time() - c0) * 1000)
+        wall.append((time.perf_counter() - w0) * 1000)
+    last = statements(tickets[-1])
+    for name, sample, ticket in (("first", first, tickets[10]), ("last", last, tickets[-1])):
+        print(f"{name} resolve (ticket raised {status[ticket.pk]}): {len(sample)} statements")
+        if args.show_queries:
+            for i, q in enumerate(sample, 1):
+                print(f"{i:>3} {q['sql'][:200]}")
+    if profiler:
+        profiler.dump_stats(args.profile)
+    print(
+        f"in-process resolve x{len(rest)} ({args.flows} flows): "
+        f"CPU ms median {statistics.median(cpu):.2f} mean {statistics.fmean(cpu):.2f}; "
+        f"wall ms median {statistics.median(wall):.2f} mean {statistics.fmean(wall):.2f}"
+        + (" (under cProfile)" if profiler else "")
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -195,16 +276,29 @@ def main() -> None:
     parser.add_argument("--duration", type=float, default=10)
     parser.add_argument("--gunicorn-workers", type=int, default=2 * (os.cpu_count() or 1) + 1)
     parser.add_argument("--queries-only", action="store_true")
+    parser.add_argument(
+        "--shared-conversation",
+        action="store_true",
+        help="all tickets on one conversation (the workload before round 4)",
+    )
+    parser.add_argument(
+        "--in-process", type=int, default=0, metavar="N", help="N resolves in-process, CPU per resolve"
+    )
+    parser.add_argument("--profile", metavar="FILE", help="with --in-process: cProfile stats to FILE")
+    parser.add_argument("--show-queries", action="store_true", help="with --in-process: one resolve's SQL")
     args = parser.parse_args()
 
     env = configure(
         args.backend, f"api_{args.backend.replace('-', '_')}", ALLOWED_HOSTS="127.0.0.1,localhost,testserver"
     )
     print(f"API on {args.backend}; {machine()}")
+    if args.in_process:
+        in_process(args)
+        return
     query_counts()
     if args.queries_only:
         return
-    bot, agent, token, tickets = setup(args.flows, args.tickets)
+    bot, agent, token, tickets = setup(args.flows, args.tickets, args.shared_conversation)
     load(args, env, token, tickets)
 
 
