@@ -24,7 +24,15 @@ import sys
 import tempfile
 from pathlib import Path
 
-from bench.common import BACKENDS, WebServer, configure, machine
+from bench.common import (
+    BACKENDS,
+    CpuMeter,
+    WebServer,
+    configure,
+    database_backend_pids,
+    machine,
+    session_pids,
+)
 
 WRK = shutil.which("wrk") or "/usr/bin/wrk"
 
@@ -138,20 +146,28 @@ def load(args, env, token, tickets) -> None:
 
     connection.close()  # gunicorn forks its own connections; keep ours out of the way
     server = Gunicorn(env, args.gunicorn_workers)
+    # CPU of gunicorn's processes and of the database's backends per request: on a shared
+    # machine the wall-clock figures move with others' load, this much less.
+    cpu = CpuMeter(web=lambda: session_pids(server.proc.pid), postgres=database_backend_pids)
+
+    def measured(script: str) -> dict:
+        cpu.start()
+        result = wrk(server.port, "/api/tickets/", token, script, args.connections, threads, args.duration)
+        used = cpu.stop()
+        result.update({f"cpu_{k}": v * 1000 / max(result["requests"], 1) for k, v in used.items()})
+        return result
+
     try:
         threads = min(args.threads, args.connections)
+        # Warm-up: each gunicorn worker imports, connects and fills its caches on its first
+        # requests; not measured.
+        wrk(server.port, "/api/tickets/", token, "", args.connections, threads, 1)
         per = len(tickets) // args.connections
         script = RESOLVE_LUA % {
             "ids": ",".join(str(t.pk) for t in tickets),
             "per": per * (args.connections // threads),
         }
-        rows = [
-            (
-                "resolve",
-                wrk(server.port, "/api/tickets/", token, script, args.connections, threads, args.duration),
-            ),
-            ("list", wrk(server.port, "/api/tickets/", token, "", args.connections, threads, args.duration)),
-        ]
+        rows = [("resolve", measured(script)), ("list", measured(""))]
     finally:
         server.stop()
     print(
@@ -159,12 +175,14 @@ def load(args, env, token, tickets) -> None:
         f"-d{args.duration}s on loopback; {args.flows} active ticket-closed flows; "
         f"{'one conversation for all tickets' if args.shared_conversation else 'a conversation per ticket'}"
     )
-    print("endpoint   requests/s  p50 ms  p95 ms  p99 ms  non-2xx  socket errors")
+    print("endpoint   requests/s  p50 ms  p95 ms  p99 ms  non-2xx  socket errors  CPU ms/request web + pg")
     for name, r in rows:
         print(
             f"{name:<9} {r['rps']:>11.1f}  {r['p50']:>6.1f}  {r['p95']:>6.1f}  {r['p99']:>6.1f}  "
-            f"{int(r['non2xx']):>7}  {int(r['errors']):>6}"
+            f"{int(r['non2xx']):>7}  {int(r['errors']):>13}  {r['cpu_web']:.2f} + {r['cpu_postgres']:.2f}"
+            f" = {r['cpu_web'] + r['cpu_postgres']:.2f}"
         )
+    print(f"load average after: {'{:.1f} {:.1f} {:.1f}'.format(*os.getloadavg())}")
 
 
 def query_counts() -> None:
@@ -173,7 +191,7 @@ def query_counts() -> None:
     from django.test.utils import CaptureQueriesContext
     from rest_framework.test import APIClient
 
-    from bench.fanout import open_tickets, setup_bot
+    from bench.fanout import setup_bot
 
     def client_for(agent):
         from rest_framework.authtoken.models import Token
@@ -192,16 +210,21 @@ def query_counts() -> None:
     for flows, listed in ((1, 5), (10, 50)):
         bot, agent = setup_bot(flows, "http://127.0.0.1:9/unused", name=f"queries {flows}")
         client = client_for(agent)
-        tickets = open_tickets(bot, listed)
-        resolve = count(
-            lambda: client.post(f"/api/tickets/{tickets[0].pk}/resolve/", {"note": "x"}, format="json")
-        )
+        tickets = open_tickets_each(bot, listed)
+
+        def resolve(ticket):
+            return lambda: client.post(f"/api/tickets/{ticket.pk}/resolve/", {"note": "x"}, format="json")
+
+        # tickets[0] is the agent's (a slot frees and the next queued ticket is handed to
+        # them); the last one was queued or missed (nothing to hand out).
+        held = count(resolve(tickets[0]))
+        unassigned = count(resolve(tickets[-1]))
         listing = count(lambda: client.get("/api/tickets/?page_size=50"))
-        rows.append((flows, listed, resolve, listing))
+        rows.append((flows, listed, held, unassigned, listing))
     print("queries per request (CaptureQueriesContext, in-process)")
-    print("active flows  list length   resolve  list")
-    for flows, listed, resolve, listing in rows:
-        print(f"{flows:>12}  {listed:>11}  {resolve:>8}  {listing:>4}")
+    print("active flows  list length  resolve: agent's ticket  unassigned ticket  list")
+    for flows, listed, held, unassigned, listing in rows:
+        print(f"{flows:>12}  {listed:>11}  {held:>23}  {unassigned:>17}  {listing:>4}")
 
 
 def in_process(args) -> None:
@@ -237,6 +260,21 @@ def in_process(args) -> None:
     status = {t.pk: t.status for t in tickets}
     first = statements(tickets[10])
     rest = tickets[20:-1]
+    if args.held:
+        # The agent's own tickets: each resolve frees a slot and routing hands them the next
+        # queued ticket, as when an agent works through a queue.
+        from inbox.models import Ticket
+
+        held = Ticket.objects.filter(bot=bot, assignee=agent, status=Ticket.Status.ASSIGNED)
+
+        def next_held():
+            for _ in range(args.in_process):
+                ticket = held.order_by("assigned_at", "pk").first()
+                if ticket is None:
+                    return
+                yield ticket
+
+        rest = next_held()
     profiler = cProfile.Profile(time.process_time) if args.profile else None
     cpu, wall = [], []
     for ticket in rest:
@@ -256,8 +294,9 @@ def in_process(args) -> None:
                 print(f"{i:>3} {q['sql'][:200]}")
     if profiler:
         profiler.dump_stats(args.profile)
+    which = "the agent's tickets" if args.held else "unassigned tickets"
     print(
-        f"in-process resolve x{len(rest)} ({args.flows} flows): "
+        f"in-process resolve x{len(cpu)} ({args.flows} flows, {which}): "
         f"CPU ms median {statistics.median(cpu):.2f} mean {statistics.fmean(cpu):.2f}; "
         f"wall ms median {statistics.median(wall):.2f} mean {statistics.fmean(wall):.2f}"
         + (" (under cProfile)" if profiler else "")
@@ -283,6 +322,11 @@ def main() -> None:
     )
     parser.add_argument(
         "--in-process", type=int, default=0, metavar="N", help="N resolves in-process, CPU per resolve"
+    )
+    parser.add_argument(
+        "--held",
+        action="store_true",
+        help="with --in-process: resolve the agent's own tickets (a queue behind)",
     )
     parser.add_argument("--profile", metavar="FILE", help="with --in-process: cProfile stats to FILE")
     parser.add_argument("--show-queries", action="store_true", help="with --in-process: one resolve's SQL")
