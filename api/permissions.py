@@ -11,11 +11,20 @@ from inbox.models import AgentProfile
 from studio.access import is_studio_admin
 
 
+def studio_admin(request) -> bool:
+    """is_studio_admin(request.user), asked once per request: the permission check and the
+    scoped queryset (InboxViewSet) both need it, and each asking is a query."""
+    admin = getattr(request, "_studio_admin", None)
+    if admin is None:
+        admin = request._studio_admin = is_studio_admin(request.user)
+    return admin
+
+
 class IsStudioAdmin(BasePermission):
     message = "Only studio admins can do this."
 
     def has_permission(self, request, view) -> bool:
-        return is_studio_admin(request.user)
+        return studio_admin(request)
 
 
 class IsAgentOrStudioAdmin(BasePermission):
@@ -25,4 +34,4 @@ class IsAgentOrStudioAdmin(BasePermission):
         user = request.user
         if not (user and user.is_authenticated and user.is_active):
             return False
-        return is_studio_admin(user) or AgentProfile.objects.filter(user=user).exists()
+        return studio_admin(request) or AgentProfile.objects.filter(user=user).exists()

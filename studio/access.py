@@ -53,10 +53,12 @@ def remember_admins_group(user, in_group: bool) -> None:
 class BotScopedQuerySet(models.QuerySet):
     bot_path = "bot"  # the lookup from a row to its bot; "" for Bot itself
 
-    def visible_to(self, user) -> models.QuerySet:
+    def visible_to(self, user, *, admin: bool | None = None) -> models.QuerySet:
+        """`admin`: is_studio_admin(user) when the caller asked it already (the API's
+        permission check did, in the same request)."""
         if not (user and user.is_authenticated and user.is_active):
             return self.none()
-        if is_studio_admin(user):
+        if is_studio_admin(user) if admin is None else admin:
             return self
         # Through the reverse name of AgentProfile.bots, so the core needs no import of the
         # inbox that owns profiles. A user has one profile: the join adds no duplicate rows.

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from rest_framework import viewsets
 
-from api.permissions import IsAgentOrStudioAdmin, IsStudioAdmin
+from api.permissions import IsAgentOrStudioAdmin, IsStudioAdmin, studio_admin
 
 
 class AdminViewSet(viewsets.GenericViewSet):
@@ -27,4 +27,4 @@ class InboxViewSet(viewsets.GenericViewSet):
         queryset = super().get_queryset()
         if getattr(self, "swagger_fake_view", False):  # schema generation: no user
             return queryset
-        return queryset.visible_to(self.request.user)
+        return queryset.visible_to(self.request.user, admin=studio_admin(self.request))

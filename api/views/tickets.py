@@ -41,9 +41,18 @@ class TicketViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, InboxViewS
         return serializer.validated_data
 
     def get_queryset(self):
-        queryset = super().get_queryset().with_queue_position()
-        # resolve reads the bot's CSAT settings: one query instead of two
-        return queryset.select_related("bot") if self.action == "resolve" else queryset
+        if self.action == "resolve":
+            # resolve reads the bot's CSAT settings (one query instead of two) and answers
+            # with the ticket it resolved, not with this read: no queue position here.
+            return super().get_queryset().select_related("bot")
+        return super().get_queryset().with_queue_position()
+
+    def filter_queryset(self, queryset):
+        # resolve finds its ticket by pk alone: building the list's filter set from the
+        # query string for it was per-request work with no effect on the answer.
+        if self.action == "resolve":
+            return queryset
+        return super().filter_queryset(queryset)
 
     def _ticket(self, ticket, code=status.HTTP_200_OK) -> Response:
         # The ticket was found through the scoped queryset (get_object) or a scoped field
@@ -157,7 +166,10 @@ class TicketViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, InboxViewS
     def resolve(self, request, pk=None):
         ticket = self.get_object()
         data = self._valid(ResolveSerializer)
-        return self._ticket(inbox.resolve_ticket(ticket, request.user, note=data["note"]))
+        # resolve_ticket read the ticket back in its transaction, after the closing UPDATE and
+        # with its CSAT response: that is what committed, so no second read here.
+        resolved = inbox.resolve_ticket(ticket, request.user, note=data["note"])
+        return Response(TicketSerializer(resolved, context=self.get_serializer_context()).data)
 
     @extend_schema(
         summary="Record the customer's CSAT rating (closes a pending_csat ticket)",

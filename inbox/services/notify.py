@@ -11,10 +11,17 @@ from inbox.payloads import ticket_event_payload
 
 
 def reload(ticket: Ticket | int) -> Ticket:
+    """The ticket as it is now, with what its events' payloads name."""
     pk = ticket if isinstance(ticket, int) else ticket.pk
-    return Ticket.objects.select_related("bot", "conversation__customer", "assignee", "resolved_by").get(
+    ticket = Ticket.objects.select_related("bot", "conversation__customer", "assignee", "resolved_by").get(
         pk=pk
     )
+    conversation = ticket.conversation
+    if conversation.bot_id == ticket.bot_id:
+        # One bot, read once: conversation-ended (a close with no flow waiting) names
+        # conversation.bot, which would otherwise be another query.
+        conversation.bot = ticket.bot
+    return ticket
 
 
 def emit(

@@ -176,7 +176,6 @@ def resolve_ticket(ticket: Ticket, agent, *, note: str = "") -> Ticket:
     """Resolve: close at once, or ask for a CSAT rating first when the bot has CSAT on."""
     bot = ticket.bot
     now = timezone.now()
-    was = Ticket.objects.filter(pk=ticket.pk).values_list("assignee_id", flat=True).first()
     fields = {"resolved_at": now, "resolved_by": agent, "resolution_note": (note or "")[:5000]}
     if bot.csat_enabled:
         expires = now + timedelta(minutes=bot.csat_expires_after_minutes)
@@ -188,9 +187,20 @@ def resolve_ticket(ticket: Ticket, agent, *, note: str = "") -> Ticket:
     # An unassigned ticket is assigned to whoever resolves it, in the same UPDATE.
     fields["assignee"] = Coalesce(F("assignee"), Value(agent.pk))
     fields.update(queued_at=None, awaiting_customer_since=None, awaiting_agent_since=None)
-    if not transitions.move(ticket.pk, trigger, **fields):
-        raise Conflict(f"Ticket {ticket.pk} is {ticket_status(ticket)}; it cannot be resolved again.")
-    ticket = reload(ticket)
+    # Whose slot frees (`was`) is the caller's copy of the assignee, checked by the closing
+    # UPDATE itself instead of read before it; when the copy is stale (a transfer since),
+    # the assignee is read and the UPDATE tried again.
+    was = ticket.assignee_id
+    for _attempt in range(3):
+        if transitions.move(ticket.pk, trigger, where={"assignee_id": was}, **fields):
+            break
+        current = Ticket.objects.filter(pk=ticket.pk).values_list("status", "assignee_id").first()
+        if current is None or current[0] not in transitions.ACTIVE or current[1] == was:
+            raise Conflict(f"Ticket {ticket.pk} is {ticket_status(ticket)}; it cannot be resolved again.")
+        was = current[1]
+    else:
+        raise Conflict(f"Ticket {ticket.pk} changed meanwhile; reload it and try again.")
+    ticket = _read_back(ticket.pk, bot=bot, agent=agent, assignee_id=was or agent.pk)
     if bot.csat_enabled:
         _ask_for_rating(ticket)
     else:
@@ -198,6 +208,25 @@ def resolve_ticket(ticket: Ticket, agent, *, note: str = "") -> Ticket:
         _after_close(ticket, csat=None, survey_scheduled=False)
     if was:
         routing.fill_agent(was)  # a slot freed: the queue moves at once
+    return ticket
+
+
+def _read_back(pk: int, *, bot, agent, assignee_id: int) -> Ticket:
+    """The resolved ticket read back in the closing transaction, so the event's payload (and
+    the API's answer) is the row that commits. Its bot (the caller's, whose CSAT settings
+    chose the move) and its resolver (`agent`, written by the UPDATE) are not read again,
+    nor the assignee when that is the agent too; the CSAT response is joined (a ticket that
+    was active has none yet, and the answer shows that)."""
+    related = ["conversation__customer", "csat_response"]
+    if assignee_id != agent.pk:
+        related.append("assignee")
+    ticket = Ticket.objects.select_related(*related).get(pk=pk)
+    ticket.bot = bot
+    ticket.resolved_by = agent
+    if assignee_id == agent.pk:
+        ticket.assignee = agent
+    if ticket.conversation.bot_id == bot.pk:
+        ticket.conversation.bot = bot  # conversation-ended names it: not another query
     return ticket
 
 

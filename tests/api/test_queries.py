@@ -96,3 +96,56 @@ def test_list_queries_do_not_grow_with_items(
         many, many_count = count(client, url)
     assert many_count > few_count
     assert many == few
+
+
+def event_flows(bot, n):
+    from tests.conftest import activate
+
+    activate(bot, "ticket-closed")
+    for i in range(n):
+        graph.save_flow(
+            bot=bot,
+            data={
+                "name": f"closed {i}",
+                "trigger": {"type": "event", "event": "ticket-closed"},
+                "nodes": [{"key": "start", "type": "start"}, {"key": "end", "type": "end"}],
+                "edges": [{"source": "start", "port": "next", "target": "end"}],
+            },
+        )
+
+
+def resolve_queries(client, ticket) -> list[str]:
+    with CaptureQueriesContext(connection) as ctx:
+        response = client.post(f"/api/tickets/{ticket.pk}/resolve/", {"note": "done"}, format="json")
+    assert response.status_code == 200, response.content
+    return [q["sql"] for q in ctx.captured_queries]
+
+
+@pytest.mark.parametrize("who", ["agent", "admin"])
+def test_resolve_costs_the_same_queries_for_one_flow_and_for_six(who, bot, agent, admin_user):
+    """One bulk insert of runs and one task whatever the number of active ticket-closed
+    flows; the admin check is asked once per request (permission and scoped queryset)."""
+    from tests.api.conftest import client_for
+
+    client = client_for(admin_user if who == "admin" else agent)
+    event_flows(bot, 1)
+    one = resolve_queries(client, open_ticket(bot, subject="one"))
+    event_flows(bot, 5)
+    six = resolve_queries(client, open_ticket(bot, subject="six"))
+    assert FlowRun.objects.count() == 1 + 6
+    assert len(six) == len(one)
+    assert sum('"auth_group"' in sql for sql in six) == 1
+    assert sum(sql.startswith("INSERT") and "flows_flowrun" in sql for sql in six) == 1
+
+
+def test_the_resolve_answer_is_the_ticket_as_read_afterwards(bot, csat_bot, agent):
+    from tests.api.conftest import client_for
+
+    client = client_for(agent)
+    for which in (bot, csat_bot):
+        ticket = open_ticket(which)
+        answer = client.post(f"/api/tickets/{ticket.pk}/resolve/", {"note": "done"}, format="json").json()
+        assert answer == client.get(f"/api/tickets/{ticket.pk}/").json()
+        assert answer["status"] == ("closed" if which == bot else "pending_csat")
+        assert answer["csat"] is None and answer["queue_position"] is None
+        assert answer["assignee"] == agent.pk and answer["resolution_note"] == "done"
