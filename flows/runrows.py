@@ -51,6 +51,9 @@ _CUSTOMER = Columns(Customer, "cu")
 _PARTS = (_RUN, _FLOW, _BOT, _VERSION, _TICKET, _CONVERSATION, _CUSTOMER)
 
 _STEP_FIELDS = [f for f in RunStep._meta.concrete_fields if not f.primary_key]
+# The statuses a claim takes a run from: queued, or running past its lease (a take-over).
+_CLAIM_FROM = sorted(MACHINE.sources("claim"))
+_TAKE_FROM = sorted(MACHINE.sources("take_over"))
 
 
 def _q(connection: BaseDatabaseWrapper, model, name: str) -> str:
@@ -80,12 +83,10 @@ def _select(vendor: str, source: str) -> str:
 
 
 @cache
-def _claim_update(vendor: str) -> tuple[str, int, int]:
-    """The claim's UPDATE (queued -> running, or a take-over past the lease) and the number
-    of statuses in each of its two IN lists."""
+def _claim_update(vendor: str) -> str:
+    """The claim's UPDATE (queued -> running, or a take-over past the lease)."""
     connection = connections[DB]
     q = lambda name: _q(connection, FlowRun, name)  # noqa: E731
-    claim_from, take_from = MACHINE.sources("claim"), MACHINE.sources("take_over")
     marks = lambda n: ", ".join(["%s"] * n)  # noqa: E731
     sql = (
         f"UPDATE {connection.ops.quote_name(FlowRun._meta.db_table)} SET {q('status')} = %s, "
@@ -93,22 +94,20 @@ def _claim_update(vendor: str) -> tuple[str, int, int]:
         f"{q('started_at')} = COALESCE({q('started_at')}, %s), "
         # a run that kills its workers fails in the end (engine: FLOW_RUN_MAX_TAKEOVERS)
         f"{q('lease_takeovers')} = {q('lease_takeovers')} + "
-        f"CASE WHEN {q('status')} IN ({marks(len(take_from))}) THEN 1 ELSE 0 END "
-        f"WHERE {q('id')} = %s AND ({q('status')} IN ({marks(len(claim_from))}) OR "
-        f"({q('status')} IN ({marks(len(take_from))}) AND {q('lease_expires_at')} < %s))"
+        f"CASE WHEN {q('status')} IN ({marks(len(_TAKE_FROM))}) THEN 1 ELSE 0 END "
+        f"WHERE {q('id')} = %s AND ({q('status')} IN ({marks(len(_CLAIM_FROM))}) OR "
+        f"({q('status')} IN ({marks(len(_TAKE_FROM))}) AND {q('lease_expires_at')} < %s))"
     )
-    return sql, len(claim_from), len(take_from)
+    return sql
 
 
 def claim(run_id: int, *, now: datetime, lease_expires_at: datetime) -> FlowRun | None:
     """Claim the run (transitions `claim`, else `take_over`) and load it; None if not ours."""
     connection = connections[DB]
-    sql, _, _ = _claim_update(connection.vendor)
+    sql = _claim_update(connection.vendor)
     ops = connection.ops
-    claim_from = sorted(MACHINE.sources("claim"))
-    take_from = sorted(MACHINE.sources("take_over"))
     at, until = ops.adapt_datetimefield_value(now), ops.adapt_datetimefield_value(lease_expires_at)
-    params = [MACHINE.target("claim"), until, at, *take_from, run_id, *claim_from, *take_from, at]
+    params = [MACHINE.target("claim"), until, at, *_TAKE_FROM, run_id, *_CLAIM_FROM, *_TAKE_FROM, at]
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             cursor.execute(

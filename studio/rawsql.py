@@ -27,6 +27,7 @@ class Columns:
         skipped = set(exclude)
         self.fields = [f for f in model._meta.concrete_fields if f.name not in skipped]
         self.attnames = [f.attname for f in self.fields]
+        self._pk_index = self.attnames.index(model._meta.pk.attname)
         self._converters: dict[str, list[tuple[int, list[Callable], Any]]] = {}
 
     def __len__(self) -> int:
@@ -38,7 +39,7 @@ class Columns:
 
     def build(self, connection: BaseDatabaseWrapper, values: Sequence[Any]) -> models.Model | None:
         """The instance, or None when the row has none (an outer join that matched nothing)."""
-        if values[self.attnames.index(self.model._meta.pk.attname)] is None:
+        if values[self._pk_index] is None:
             return None
         values = list(values)
         for index, converters, expression in self._converters_for(connection):
