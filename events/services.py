@@ -13,7 +13,7 @@ from events.models import Event, EventOccurrence
 from flows import services as flow_services
 from studio.models import Bot
 from studio.queue import tasks_join_transaction
-from studio.rawsql import Insert
+from studio.rawsql import Insert, per_vendor
 
 
 class EventError(Exception):
@@ -200,14 +200,7 @@ class _Statements:
         }
 
 
-_by_vendor: dict[str, _Statements] = {}
-
-
-def _statements(connection) -> _Statements:
-    statements = _by_vendor.get(connection.vendor)
-    if statements is None:
-        statements = _by_vendor[connection.vendor] = _Statements(connection)
-    return statements
+_statements = per_vendor(_Statements)
 
 
 def _insert_returning_id(insert: str, params: dict[str, Any]) -> int:

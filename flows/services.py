@@ -27,7 +27,7 @@ from inbox.payloads import csat_payload, ticket_payload
 from studio import ratelimit
 from studio.errors import Conflict
 from studio.queue import enqueue, enqueue_on_commit
-from studio.rawsql import Insert
+from studio.rawsql import Insert, per_vendor
 
 log = logging.getLogger(__name__)
 
@@ -72,14 +72,7 @@ class _EventRuns:
         self.returning = connection.features.can_return_rows_from_bulk_insert
 
 
-_event_runs: dict[str, _EventRuns] = {}
-
-
-def _runs_for(connection) -> _EventRuns:
-    statement = _event_runs.get(connection.vendor)
-    if statement is None:
-        statement = _event_runs[connection.vendor] = _EventRuns(connection)
-    return statement
+_runs_for = per_vendor(_EventRuns)
 
 
 def event_runs_sql(connection, source: str, *, returning: bool = True) -> str:

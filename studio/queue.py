@@ -24,6 +24,8 @@ from django_q.signals import pre_enqueue
 from django_q.signing import SignedPackage
 from django_q.tasks import async_task
 
+from studio.rawsql import per_vendor
+
 _broker: tuple[tuple[int, str], Broker] | None = None
 
 
@@ -44,7 +46,13 @@ def enqueue(func: str, *ids: int) -> None:
         async_task(func, *ids, broker=broker())
 
 
-_INSERT_TASK: dict[str, str] = {}
+@per_vendor
+def _insert_task_sql(connection) -> str:
+    quote = connection.ops.quote_name
+    return (
+        f"INSERT INTO {quote(OrmQ._meta.db_table)} ({quote('key')}, {quote('payload')}, {quote('lock')}) "
+        "VALUES (%s, %s, %s)"
+    )
 
 
 def _insert_task(func: str, args: tuple[int, ...]) -> None:
@@ -65,13 +73,7 @@ def _insert_task(func: str, args: tuple[int, ...]) -> None:
     task["started"] = timezone.now()
     pre_enqueue.send(sender="django_q", task=task)
     connection = connections[Conf.ORM]
-    sql = _INSERT_TASK.get(connection.vendor)
-    if sql is None:
-        quote = connection.ops.quote_name
-        sql = _INSERT_TASK[connection.vendor] = (
-            f"INSERT INTO {quote(OrmQ._meta.db_table)} ({quote('key')}, {quote('payload')}, {quote('lock')}) "
-            "VALUES (%s, %s, %s)"
-        )
+    sql = _insert_task_sql(connection)
     params = [
         broker().list_key or Conf.CLUSTER_NAME,
         SignedPackage.dumps(task),
@@ -125,28 +127,12 @@ class OrmBroker(ORM):
     """
 
     def dequeue(self):
-        # A connection dropped between the health check and the statement (a restart, a
-        # terminated session) is opened again once, rather than failing the pusher's poll
-        # with a traceback (django-q2 then restarts the pusher after 10 s).
-        try:
-            return self._dequeue()
-        except (OperationalError, InterfaceError):
-            connections[Conf.ORM].close()
-            return self._dequeue()
+        return _once_more_on_a_new_connection(self._dequeue)
 
     def _dequeue(self):
         close_old_connections()  # once per poll, as the stock broker: a dropped connection reconnects
         connection = connections[Conf.ORM]
-        quote, ops = connection.ops.quote_name, connection.ops
-        table = quote(OrmQ._meta.db_table)
-        skip_locked = (
-            " FOR UPDATE SKIP LOCKED" if connection.features.has_select_for_update_skip_locked else ""
-        )
-        sql = (
-            f"UPDATE {table} SET {quote('lock')} = %s WHERE {quote('id')} IN ("
-            f"SELECT {quote('id')} FROM {table} WHERE {quote('key')} = %s AND {quote('lock')} < %s "
-            f"ORDER BY {quote('id')} LIMIT %s{skip_locked}) RETURNING {quote('id')}, {quote('payload')}"
-        )
+        ops = connection.ops
         now = timezone.now()
         params = [
             ops.adapt_datetimefield_value(self.timeout(None)),
@@ -155,18 +141,35 @@ class OrmBroker(ORM):
             Conf.BULK,
         ]
         with connection.cursor() as cursor:
-            cursor.execute(sql, params)
+            cursor.execute(_dequeue_sql(connection), params)
             tasks = [(pk, payload) for pk, payload in cursor.fetchall()]
         if tasks:
             return tasks
         sleep(Conf.POLL)  # empty queue: spare the CPU
 
     def acknowledge(self, task_id):
-        # The monitor acknowledges on a connection that may have been dropped under it since its
-        # last statement (a database restart, a terminated session): reconnect once and retry,
-        # rather than letting the monitor process die with the traceback.
-        try:
-            return super().acknowledge(task_id)
-        except (OperationalError, InterfaceError):
-            connections[Conf.ORM].close()
-            return super().acknowledge(task_id)
+        return _once_more_on_a_new_connection(super().acknowledge, task_id)
+
+
+@per_vendor
+def _dequeue_sql(connection) -> str:
+    quote = connection.ops.quote_name
+    table = quote(OrmQ._meta.db_table)
+    skip_locked = " FOR UPDATE SKIP LOCKED" if connection.features.has_select_for_update_skip_locked else ""
+    return (
+        f"UPDATE {table} SET {quote('lock')} = %s WHERE {quote('id')} IN ("
+        f"SELECT {quote('id')} FROM {table} WHERE {quote('key')} = %s AND {quote('lock')} < %s "
+        f"ORDER BY {quote('id')} LIMIT %s{skip_locked}) RETURNING {quote('id')}, {quote('payload')}"
+    )
+
+
+def _once_more_on_a_new_connection(call, *args):
+    """The pusher's poll and the monitor's acknowledgement run on a connection that may have
+    been dropped since its last statement or its health check (a database restart, a
+    terminated session): reconnect once and retry, rather than letting the process die with
+    a traceback (django-q2 restarts a pusher only after 10 s)."""
+    try:
+        return call(*args)
+    except (OperationalError, InterfaceError):
+        connections[Conf.ORM].close()
+        return call(*args)

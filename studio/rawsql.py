@@ -12,11 +12,27 @@ so what comes back is the instance a queryset would have built.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
-from typing import Any
+from typing import Any, TypeVar
 
 from django.db import models
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.utils import timezone
+
+T = TypeVar("T")
+
+
+def per_vendor(build: Callable[[BaseDatabaseWrapper], T]) -> Callable[[BaseDatabaseWrapper], T]:
+    """`build(connection)` once per database vendor and process: for statements written from
+    the models' metadata, which differ by vendor only (quoting, casts, what SQL it has)."""
+    built: dict[str, T] = {}
+
+    def get(connection: BaseDatabaseWrapper) -> T:
+        found = built.get(connection.vendor)
+        if found is None:
+            found = built[connection.vendor] = build(connection)
+        return found
+
+    return get
 
 
 class Columns:
