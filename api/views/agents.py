@@ -45,8 +45,6 @@ class AgentViewSet(
     )
     @action(detail=False, methods=["post"], url_path="me/status", permission_classes=[IsAgentOrStudioAdmin])
     def me_status(self, request):
-        serializer = StatusSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        inbox.set_agent_status(request.user, serializer.validated_data["status"])
+        inbox.set_agent_status(request.user, self.validated(StatusSerializer)["status"])
         user = self.get_queryset().get(pk=request.user.pk)
         return Response(AgentSerializer(user).data)

@@ -7,14 +7,22 @@ from rest_framework import viewsets
 from api.permissions import IsAgentOrStudioAdmin, IsStudioAdmin, studio_admin
 
 
-class AdminViewSet(viewsets.GenericViewSet):
+class StudioViewSet(viewsets.GenericViewSet):
+    def validated(self, serializer_class) -> dict:
+        """The request body checked by `serializer_class` (a 400 with its errors if not)."""
+        serializer = serializer_class(data=self.request.data, context=self.get_serializer_context())
+        serializer.is_valid(raise_exception=True)
+        return serializer.validated_data
+
+
+class AdminViewSet(StudioViewSet):
     """Studio admins only: bots, agents, flows, events and runs."""
 
     permission_classes = [IsStudioAdmin]
     lookup_value_regex = r"[0-9]+"
 
 
-class InboxViewSet(viewsets.GenericViewSet):
+class InboxViewSet(StudioViewSet):
     """Agents and studio admins, each seeing the rows of their own bots only.
 
     The one place the access rule is applied: another bot's ticket is simply not found (404).

@@ -51,9 +51,7 @@ class ConversationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Inbo
     def messages(self, request, pk=None):
         conversation = self.get_object()
         if request.method == "POST":
-            serializer = MessageSerializer(data=request.data)
-            serializer.is_valid(raise_exception=True)
-            message = inbox.post_customer_message(conversation, serializer.validated_data["text"])
+            message = inbox.post_customer_message(conversation, self.validated(MessageSerializer)["text"])
             return Response(MessageSerializer(message).data, status=status.HTTP_201_CREATED)
         page = self.paginate_queryset(conversation.messages.all())
         return self.get_paginated_response(MessageSerializer(page, many=True).data)

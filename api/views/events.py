@@ -39,7 +39,7 @@ class EventViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, AdminViewSe
         responses={201: EventSerializer, **ERRORS},
     )
     def create(self, request):
-        data = self._valid(CustomEventSerializer, request)
+        data = self.validated(CustomEventSerializer)
         event = events.create_custom_event(**data)
         return Response(EventSerializer(event).data, status=status.HTTP_201_CREATED)
 
@@ -72,18 +72,13 @@ class EventViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, AdminViewSe
         # scoped): the event is found by its id alone, in the statement that records the
         # occurrence and starts the runs, instead of a get_object() query before it.
         event_id = whole_number(pk)
-        data = self._valid(EmitSerializer, request)
+        data = self.validated(EmitSerializer)
         occurrence = events.emit_event_id(event_id, data["payload"]) if event_id is not None else None
         if occurrence is None:
             raise NotFound()
         return Response(
             {"occurrence": occurrence.pk, "runs": sorted(occurrence.run_ids)}, status=status.HTTP_202_ACCEPTED
         )
-
-    def _valid(self, serializer_class, request) -> dict:
-        serializer = serializer_class(data=request.data, context=self.get_serializer_context())
-        serializer.is_valid(raise_exception=True)
-        return serializer.validated_data
 
 
 @extend_schema_view(

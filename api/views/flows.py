@@ -89,9 +89,7 @@ class FlowViewSet(
     @action(detail=True, methods=["post"])
     def run(self, request, pk=None):
         flow = self.get_object()
-        serializer = RunFlowSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        run = flow_services.start_manual_run(flow, serializer.validated_data["context"])
+        run = flow_services.start_manual_run(flow, self.validated(RunFlowSerializer)["context"])
         return Response({"run": run.pk}, status=status.HTTP_202_ACCEPTED)
 
     # --- Drafts and versions ------------------------------------------------------------
@@ -112,9 +110,7 @@ class FlowViewSet(
     def draft(self, request, pk=None):
         flow = self.get_object()
         if request.method == "PUT":
-            serializer = DraftSerializer(data=request.data)
-            serializer.is_valid(raise_exception=True)
-            problems = versions.save_draft(flow, dict(serializer.validated_data))
+            problems = versions.save_draft(flow, dict(self.validated(DraftSerializer)))
         else:
             problems = versions.problems_of(flow)
         return Response(_draft_body(flow, problems))
@@ -128,9 +124,7 @@ class FlowViewSet(
     @action(detail=True, methods=["post"])
     def publish(self, request, pk=None):
         flow = self.get_object()
-        serializer = PublishSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        version = versions.publish(flow, user=request.user, note=serializer.validated_data["note"])
+        version = versions.publish(flow, user=request.user, note=self.validated(PublishSerializer)["note"])
         return Response(VersionSerializer(version).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(
@@ -211,9 +205,7 @@ class FlowViewSet(
     @action(detail=True, methods=["post"])
     def test(self, request, pk=None):
         flow = self.get_object()
-        serializer = TestRunSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        run = tryit.start_test_run(flow, **serializer.validated_data)
+        run = tryit.start_test_run(flow, **self.validated(TestRunSerializer))
         return Response({"run": run.pk}, status=status.HTTP_202_ACCEPTED)
 
     @extend_schema(

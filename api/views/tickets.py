@@ -35,11 +35,6 @@ class TicketViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, InboxViewS
     serializer_class = TicketSerializer
     filterset_class = TicketFilter
 
-    def _valid(self, serializer_class) -> dict:
-        serializer = serializer_class(data=self.request.data, context=self.get_serializer_context())
-        serializer.is_valid(raise_exception=True)
-        return serializer.validated_data
-
     def get_queryset(self):
         if self.action == "resolve":
             # resolve reads the bot's CSAT settings (one query instead of two) and answers
@@ -62,7 +57,7 @@ class TicketViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, InboxViewS
 
     @extend_schema(summary="Raise a ticket on a conversation", responses={201: TicketSerializer, **ERRORS})
     def create(self, request):
-        data = self._valid(TicketSerializer)
+        data = self.validated(TicketSerializer)
         ticket = inbox.raise_ticket(
             data["conversation"],
             subject=data["subject"],
@@ -82,7 +77,7 @@ class TicketViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, InboxViewS
     @action(detail=True, methods=["post"])
     def assign(self, request, pk=None):
         ticket = self.get_object()
-        data = self._valid(AssignSerializer)
+        data = self.validated(AssignSerializer)
         return self._ticket(inbox.assign_ticket(ticket, data["agent"], by=request.user, force=data["force"]))
 
     @extend_schema(
@@ -95,7 +90,7 @@ class TicketViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, InboxViewS
     @action(detail=True, methods=["post"])
     def transfer(self, request, pk=None):
         ticket = self.get_object()
-        data = self._valid(TransferSerializer)
+        data = self.validated(TransferSerializer)
         moved = inbox.transfer_ticket(
             ticket,
             request.user,
@@ -114,7 +109,7 @@ class TicketViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, InboxViewS
     @action(detail=True, methods=["post"])
     def tags(self, request, pk=None):
         ticket = self.get_object()
-        data = self._valid(TagsSerializer)
+        data = self.validated(TagsSerializer)
         return self._ticket(inbox.set_tags(ticket, request.user, data["tags"]))
 
     @extend_schema(
@@ -139,7 +134,7 @@ class TicketViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, InboxViewS
             )
             page = self.paginate_queryset(notes)
             return self.get_paginated_response(NoteSerializer(page, many=True).data)
-        data = self._valid(NoteSerializer)
+        data = self.validated(NoteSerializer)
         note = inbox.add_note(ticket, request.user, data["text"])
         return Response(NoteSerializer(note).data, status=status.HTTP_201_CREATED)
 
@@ -151,7 +146,7 @@ class TicketViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, InboxViewS
     @action(detail=True, methods=["post"])
     def reply(self, request, pk=None):
         ticket = self.get_object()
-        data = self._valid(ReplySerializer)
+        data = self.validated(ReplySerializer)
         message = inbox.reply_to_ticket(ticket, request.user, data["text"])
         return Response(MessageSerializer(message).data, status=status.HTTP_201_CREATED)
 
@@ -165,7 +160,7 @@ class TicketViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, InboxViewS
     @action(detail=True, methods=["post"])
     def resolve(self, request, pk=None):
         ticket = self.get_object()
-        data = self._valid(ResolveSerializer)
+        data = self.validated(ResolveSerializer)
         # resolve_ticket read the ticket back in its transaction, after the closing UPDATE and
         # with its CSAT response: that is what committed, so no second read here.
         resolved = inbox.resolve_ticket(ticket, request.user, note=data["note"])
@@ -182,7 +177,7 @@ class TicketViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, InboxViewS
         # The customer's rating comes from the customer (the chat page and its token) or a
         # trusted integration (a studio admin's token), never from the agent being rated.
         ticket = self.get_object()
-        data = self._valid(RatingSerializer)
+        data = self.validated(RatingSerializer)
         response = inbox.submit_csat(ticket, data["rating"], comment=data["comment"])
         return Response(RatingResultSerializer(response).data, status=status.HTTP_201_CREATED)
 
