@@ -16,12 +16,16 @@ def reload(ticket: Ticket | int) -> Ticket:
     ticket = Ticket.objects.select_related("bot", "conversation__customer", "assignee", "resolved_by").get(
         pk=pk
     )
-    conversation = ticket.conversation
-    if conversation.bot_id == ticket.bot_id:
-        # One bot, read once: conversation-ended (a close with no flow waiting) names
-        # conversation.bot, which would otherwise be another query.
-        conversation.bot = ticket.bot
+    share_bot(ticket, ticket.bot)
     return ticket
+
+
+def share_bot(ticket: Ticket, bot) -> None:
+    """The ticket's bot is its conversation's too (the same row, read once): conversation-ended
+    (a close with no flow waiting) names conversation.bot, which would otherwise be a query."""
+    ticket.bot = bot
+    if ticket.conversation.bot_id == bot.pk:
+        ticket.conversation.bot = bot
 
 
 def emit(

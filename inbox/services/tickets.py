@@ -22,7 +22,7 @@ from inbox.payloads import display_name, note_payload, user_payload
 from inbox.services import routing
 from inbox.services.agents import is_agent_of, is_studio_admin
 from inbox.services.conversations import post_agent_message, post_system_message
-from inbox.services.notify import emit, reload
+from inbox.services.notify import emit, reload, share_bot
 from studio.errors import Conflict, InvalidInput, NotAllowed
 
 EXPIRE_CSAT_TASK = "inbox.tasks.expire_csat_survey"
@@ -221,12 +221,10 @@ def _read_back(pk: int, *, bot, agent, assignee_id: int) -> Ticket:
     if assignee_id != agent.pk:
         related.append("assignee")
     ticket = Ticket.objects.select_related(*related).get(pk=pk)
-    ticket.bot = bot
+    share_bot(ticket, bot)
     ticket.resolved_by = agent
     if assignee_id == agent.pk:
         ticket.assignee = agent
-    if ticket.conversation.bot_id == bot.pk:
-        ticket.conversation.bot = bot  # conversation-ended names it: not another query
     return ticket
 
 
