@@ -11,13 +11,16 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from django.db import models
+from django.db import connections, models, router
+
+from studio.rawsql import Columns, prepared
 
 
 class StateMachine:
     def __init__(self, model: type[models.Model], transitions: dict[str, tuple[Iterable[str], str]]) -> None:
         self.model = model
         self.transitions = {trigger: (frozenset(a), b) for trigger, (a, b) in transitions.items()}
+        self._returned: Columns | None = None
 
     def sources(self, trigger: str) -> frozenset[str]:
         return self.transitions[trigger][0]
@@ -37,3 +40,37 @@ class StateMachine:
         elif where:
             rows = rows.filter(**where)
         return bool(rows.update(status=to, **fields))
+
+    def move_returning(
+        self, pk: int, trigger: str, *, where: dict[str, Any] | None = None, **fields: Any
+    ) -> models.Model | None:
+        """move(), answering with the row as this UPDATE left it (None when this call did
+        not make the move): one statement where move() and a read-back were two
+        (UPDATE ... RETURNING, on PostgreSQL as on SQLite >= 3.35). `fields` and `where` are
+        plain values by field name or attname, no expressions; None in `where` is IS NULL.
+        """
+        model = self.model
+        connection = connections[router.db_for_write(model)]
+        quote = connection.ops.quote_name
+        table = quote(model._meta.db_table)
+        if self._returned is None:
+            self._returned = Columns(model, table)
+        allowed, to = self.transitions[trigger]
+        columns, params = prepared(model, connection, {"status": to, **fields})
+        sql = [f"UPDATE {table} SET " + ", ".join(f"{column} = %s" for column in columns)]
+        matched, values = prepared(model, connection, {model._meta.pk.name: pk, **(where or {})})
+        conditions = []
+        for column, value in zip(matched, values, strict=True):
+            if value is None:
+                conditions.append(f"{column} IS NULL")
+            else:
+                conditions.append(f"{column} = %s")
+                params.append(value)
+        status = quote(model._meta.get_field("status").column)
+        conditions.append(f"{status} IN ({', '.join(['%s'] * len(allowed))})")
+        params += sorted(allowed)
+        sql.append(f" WHERE {' AND '.join(conditions)} RETURNING {self._returned.select(connection)}")
+        with connection.cursor() as cursor:
+            cursor.execute("".join(sql), params)
+            row = cursor.fetchone()
+        return None if row is None else self._returned.build(connection, row)
