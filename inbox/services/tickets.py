@@ -309,9 +309,15 @@ def _after_close(ticket: Ticket, *, csat, survey_scheduled: bool = True) -> None
 
     if survey_scheduled:
         Schedule.objects.filter(name=f"csat-expiry-ticket-{ticket.pk}").delete()
-    Conversation.objects.filter(pk=ticket.conversation_id).update(status=Conversation.Status.BOT)
+    conversation = ticket.conversation
+    # The close gives the chat back to the bot; with no flow run waiting on the ticket, the
+    # flows' receiver of ticket-closed ends it instead (end_conversation, in this
+    # transaction). The status is written once, after the event: bot, or ended by then.
+    conversation.status = Conversation.Status.BOT
     # One occurrence per ticket however often a close is retried.
     _emit(ticket, events.TICKET_CLOSED, csat=csat, dedupe=True)
+    if conversation.status != Conversation.Status.ENDED:
+        Conversation.objects.filter(pk=conversation.pk).update(status=Conversation.Status.BOT)
 
 
 # --- Transfer, notes, tags ----------------------------------------------------------------
