@@ -39,7 +39,7 @@ from flows.models import Flow, FlowRun, FlowVersion, RunStep
 from flows.transitions import MACHINE
 from inbox.models import Conversation, Customer, Ticket
 from studio.models import Bot
-from studio.rawsql import Columns, insert_values, prepared
+from studio.rawsql import Columns, build_parts, insert_values, prepared
 
 DB = "default"
 
@@ -142,11 +142,7 @@ def _fetch(cursor, connection: BaseDatabaseWrapper, run_id: int) -> Sequence[Any
 
 
 def _build(connection: BaseDatabaseWrapper, row: Sequence[Any]) -> FlowRun:
-    objects, start = [], 0
-    for part in _PARTS:
-        objects.append(part.build(connection, row[start : start + len(part)]))
-        start += len(part)
-    run, flow, bot, version, ticket, conversation, customer = objects
+    run, flow, bot, version, ticket, conversation, customer = build_parts(connection, _PARTS, row)
     # As select_related would: the related rows are cached, a missing one as None (no query).
     FlowRun._meta.get_field("flow").set_cached_value(run, flow)
     Flow._meta.get_field("bot").set_cached_value(flow, bot)

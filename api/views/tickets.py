@@ -1,12 +1,13 @@
 from __future__ import annotations
 
+from django.http import Http404
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import mixins, status
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from api.filters import TicketFilter
-from api.permissions import IsStudioAdmin
+from api.permissions import IsStudioAdmin, studio_admin
 from api.serializers.common import ERRORS, WITH_CONFLICT
 from api.serializers.inbox import (
     AssignSerializer,
@@ -22,6 +23,7 @@ from api.serializers.inbox import (
     TransferSerializer,
 )
 from api.views.base import AdminViewSet, InboxViewSet
+from inbox import queries
 from inbox import services as inbox
 from inbox.models import CannedResponse, InternalNote, Ticket
 
@@ -36,19 +38,22 @@ class TicketViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, InboxViewS
     filterset_class = TicketFilter
 
     def get_queryset(self):
-        if self.action == "resolve":
-            # resolve reads the bot's CSAT settings, and its events name the conversation
-            # and customer (one query instead of three); it answers with the row its UPDATE
-            # returned, not with this read: no queue position here.
-            return super().get_queryset().select_related("bot", "conversation__customer")
         return super().get_queryset().with_queue_position()
 
-    def filter_queryset(self, queryset):
-        # resolve finds its ticket by pk alone: building the list's filter set from the
-        # query string for it was per-request work with no effect on the answer.
-        if self.action == "resolve":
-            return queryset
-        return super().filter_queryset(queryset)
+    def get_object(self):
+        if self.action != "resolve":
+            return super().get_object()
+        # resolve reads its ticket with the bot (its CSAT settings), the conversation and the
+        # customer (its events name them) in one statement written once per process, under
+        # the scoped queryset's access rule; it answers with the row its UPDATE returned, so
+        # no queue position or CSAT response here.
+        ticket = queries.ticket_with_parties(
+            self.request.user, int(self.kwargs["pk"]), admin=studio_admin(self.request)
+        )
+        if ticket is None:
+            raise Http404(f"No {Ticket._meta.object_name} matches the given query.")  # as get_object's
+        self.check_object_permissions(self.request, ticket)
+        return ticket
 
     def _ticket(self, ticket, code=status.HTTP_200_OK) -> Response:
         # The ticket was found through the scoped queryset (get_object) or a scoped field

@@ -12,6 +12,7 @@ from django.utils import timezone
 from flows import graph
 from flows.models import FlowRun
 from inbox import services as inbox
+from inbox.models import Ticket
 from tests.conftest import open_ticket
 
 pytestmark = pytest.mark.django_db
@@ -154,3 +155,17 @@ def test_the_resolve_answer_is_the_ticket_as_read_afterwards(bot, csat_bot, agen
         assert answer["status"] == ("closed" if which == bot else "pending_csat")
         assert answer["csat"] is None and answer["queue_position"] is None
         assert answer["assignee"] == agent.pk and answer["resolution_note"] == "done"
+
+
+def test_resolving_another_bots_ticket_is_not_found_as_reading_it_is(bot, other_bot, agent):
+    from tests.api.conftest import client_for
+
+    client = client_for(agent)
+    theirs = open_ticket(other_bot)
+    answer = client.post(f"/api/tickets/{theirs.pk}/resolve/", {"note": "x"}, format="json")
+    read = client.get(f"/api/tickets/{theirs.pk}/")
+    assert answer.status_code == read.status_code == 404
+    assert answer.json() == read.json()
+    huge = client.post(f"/api/tickets/{10**30}/resolve/", {"note": "x"}, format="json")
+    assert huge.status_code == 404
+    assert Ticket.objects.get(pk=theirs.pk).status != "closed"
