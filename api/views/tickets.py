@@ -8,7 +8,7 @@ from rest_framework.response import Response
 
 from api.filters import TicketFilter
 from api.permissions import IsStudioAdmin, studio_admin
-from api.serializers.common import ERRORS, WITH_CONFLICT
+from api.serializers.common import ERRORS, WITH_CONFLICT, Representer
 from api.serializers.inbox import (
     AssignSerializer,
     CannedResponseSerializer,
@@ -26,6 +26,10 @@ from api.views.base import AdminViewSet, InboxViewSet
 from inbox import queries
 from inbox import services as inbox
 from inbox.models import CannedResponse, InternalNote, Ticket
+
+# What the actions answer with: a ticket as TicketSerializer shows it (whose output reads no
+# request), from one serializer built once.
+ticket_answer = Representer(TicketSerializer)
 
 
 @extend_schema_view(
@@ -59,7 +63,7 @@ class TicketViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, InboxViewS
         # The ticket was found through the scoped queryset (get_object) or a scoped field
         # already; this re-read only picks up the change and the CSAT response.
         ticket = Ticket.objects.select_related("csat_response").get(pk=ticket.pk)
-        return Response(TicketSerializer(ticket, context=self.get_serializer_context()).data, status=code)
+        return Response(ticket_answer(ticket), status=code)
 
     @extend_schema(summary="Raise a ticket on a conversation", responses={201: TicketSerializer, **ERRORS})
     def create(self, request):
@@ -170,7 +174,7 @@ class TicketViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, InboxViewS
         # resolve_ticket answers with the row its closing UPDATE wrote (RETURNING), in its
         # transaction: that is what committed, so no second read here.
         resolved = inbox.resolve_ticket(ticket, request.user, note=data["note"])
-        return Response(TicketSerializer(resolved, context=self.get_serializer_context()).data)
+        return Response(ticket_answer(resolved))
 
     @extend_schema(
         summary="Record the customer's CSAT rating (closes a pending_csat ticket)",
