@@ -46,3 +46,15 @@ def test_no_row_when_the_status_or_the_where_does_not_match(bot, agent):
     # Closed is no source of `resolve`: the second move is refused and writes nothing.
     assert transitions.move_returning(ticket.pk, "resolve", resolution_note="again") is None
     assert Ticket.objects.get(pk=ticket.pk).resolution_note == ""
+
+
+def test_without_returning_the_row_is_read_after_the_update(bot, agent, monkeypatch):
+    """SQLite before 3.35 has no RETURNING: the same answer from an UPDATE and a SELECT."""
+    ticket = open_ticket(bot, subject="older sqlite")
+    monkeypatch.setattr(connection.features, "can_return_columns_from_insert", False)
+    moved = transitions.move_returning(
+        ticket.pk, "resolve", where={"assignee_id": None}, assignee_id=agent.pk, closed_at=timezone.now()
+    )
+    assert (moved.pk, moved.status, moved.assignee_id) == (ticket.pk, "closed", agent.pk)
+    assert moved.subject == "older sqlite"
+    assert transitions.move_returning(ticket.pk, "resolve") is None
