@@ -5,8 +5,9 @@ request: ~0.5 ms of Python on each API call, for one SELECT. This one sends the 
 (the token joined to its user), written once per process, and builds both rows from it. It
 refuses what DRF's refuses, with the same messages: an unknown (or deleted) token, an
 inactive user. Nothing outlives the request: the token is looked up on every call. The same
-statement says whether the user is in the studio admins group, so the permission check
-(studio.access.is_studio_admin) needs no query of its own on this request's user.
+statement says whether the user is in the studio admins group and whether they have an agent
+profile, so the permission checks (studio.access.is_studio_admin, api.permissions) need no
+query of their own on this request's user.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from django.db import connections, router
 from django.utils.translation import gettext_lazy as _
 from rest_framework import authentication, exceptions
 
+from api.permissions import agent_profile_sql, remember_agent_profile
 from studio.access import admins_group_sql, remember_admins_group
 from studio.rawsql import Columns
 
@@ -35,10 +37,11 @@ class TokenAuthentication(authentication.TokenAuthentication):
         if row is None:
             raise exceptions.AuthenticationFailed(_("Invalid token."))
         split = len(tokens)
-        user = users.build(connection, row[split:-1])
+        user = users.build(connection, row[split:-2])
         if not user.is_active:
             raise exceptions.AuthenticationFailed(_("User inactive or deleted."))
-        remember_admins_group(user, row[-1])
+        remember_admins_group(user, row[-2])
+        remember_agent_profile(user, row[-1])
         token = tokens.build(connection, row[:split])
         token.user = user
         return (user, token)
@@ -54,7 +57,8 @@ class TokenAuthentication(authentication.TokenAuthentication):
             in_group, params = admins_group_sql(user_id, connection)
             tokens, users = Columns(token_model, "t"), Columns(user_model, "u")
             sql = (
-                f"SELECT {tokens.select(connection)}, {users.select(connection)}, {in_group} "
+                f"SELECT {tokens.select(connection)}, {users.select(connection)}, {in_group}, "
+                f"{agent_profile_sql(user_id, connection)} "
                 f"FROM {quote(token_model._meta.db_table)} t "
                 f"JOIN {quote(user_model._meta.db_table)} u "
                 f"ON u.{quote(user.target_field.column)} = t.{quote(user.column)} "

@@ -10,6 +10,29 @@ from rest_framework.permissions import BasePermission
 from inbox.models import AgentProfile
 from studio.access import is_studio_admin
 
+_HAS_AGENT_PROFILE = "_has_agent_profile"
+
+
+def agent_profile_sql(user_id: str, connection) -> str:
+    """SQL true when the user whose id the SQL `user_id` gives has an agent profile: for the
+    statement that loads the user (token authentication), so the permission check below
+    needs no query of its own. The answer goes with that user instance
+    (`remember_agent_profile`), which lives as long as the request that loaded it."""
+    quote = connection.ops.quote_name
+    user = AgentProfile._meta.get_field("user")
+    return f"EXISTS (SELECT 1 FROM {quote(AgentProfile._meta.db_table)} p WHERE p.{quote(user.column)} = {user_id})"
+
+
+def remember_agent_profile(user, has_one: bool) -> None:
+    setattr(user, _HAS_AGENT_PROFILE, bool(has_one))
+
+
+def has_agent_profile(user) -> bool:
+    found = getattr(user, _HAS_AGENT_PROFILE, None)  # read with the user (token authentication)
+    if found is None:
+        found = AgentProfile.objects.filter(user=user).exists()
+    return found
+
 
 def studio_admin(request) -> bool:
     """is_studio_admin(request.user), asked once per request: the permission check and the
@@ -34,4 +57,4 @@ class IsAgentOrStudioAdmin(BasePermission):
         user = request.user
         if not (user and user.is_authenticated and user.is_active):
             return False
-        return studio_admin(request) or AgentProfile.objects.filter(user=user).exists()
+        return studio_admin(request) or has_agent_profile(user)

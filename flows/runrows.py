@@ -8,6 +8,9 @@ each was most of the task's CPU. Here:
   the rows the engine reads, in one statement on PostgreSQL (an UPDATE ... RETURNING inside
   a CTE, joined to flow, bot, version, ticket, conversation and customer); on SQLite the
   UPDATE and the SELECT are two statements with no round trip between them.
+- `resume_waiting_on_ticket` continues the runs waiting on a closed ticket: one UPDATE that
+  merges the ticket into their variables in SQL and returns their ids, where the ORM read
+  each run (a SELECT of the full rows, compiled per close) and then updated it.
 - `record` is a checkpoint: the run's conditional UPDATE (the state machine's move, guarded
   by the step count this worker expects) and the INSERT of the buffered steps. On
   PostgreSQL one statement (the INSERT reads the UPDATE's RETURNING, so no step is written
@@ -36,7 +39,7 @@ from flows.models import Flow, FlowRun, FlowVersion, RunStep
 from flows.transitions import MACHINE
 from inbox.models import Conversation, Customer, Ticket
 from studio.models import Bot
-from studio.rawsql import Columns, insert_values, prepared
+from studio.rawsql import Columns, build_parts, insert_values, prepared
 
 DB = "default"
 
@@ -139,11 +142,7 @@ def _fetch(cursor, connection: BaseDatabaseWrapper, run_id: int) -> Sequence[Any
 
 
 def _build(connection: BaseDatabaseWrapper, row: Sequence[Any]) -> FlowRun:
-    objects, start = [], 0
-    for part in _PARTS:
-        objects.append(part.build(connection, row[start : start + len(part)]))
-        start += len(part)
-    run, flow, bot, version, ticket, conversation, customer = objects
+    run, flow, bot, version, ticket, conversation, customer = build_parts(connection, _PARTS, row)
     # As select_related would: the related rows are cached, a missing one as None (no query).
     FlowRun._meta.get_field("flow").set_cached_value(run, flow)
     Flow._meta.get_field("bot").set_cached_value(flow, bot)
@@ -226,3 +225,46 @@ def _insert_steps(cursor, connection, rows: list[list[Any]]) -> None:
             f"INSERT INTO {quote(RunStep._meta.db_table)} ({names}) VALUES {marks}",
             [value for row in batch for value in row],
         )
+
+
+def resume_waiting_on_ticket(ticket_id: int, *, port: str, vars_update: dict[str, Any]) -> list[int]:
+    """Move the runs waiting on this ticket (transitions `resume`) to `port`, with
+    `vars_update` merged into their variables (top-level keys replaced, as `{**vars,
+    **vars_update}`); the ids of the runs moved. One statement however many runs wait."""
+    connection = connections[DB]
+    keys = tuple(vars_update)
+    field = FlowRun._meta.get_field("vars")
+    adapt = connection.ops.adapt_json_value
+    if connection.vendor == "postgresql":
+        merged = [adapt(vars_update, field.encoder)]
+    else:
+        merged = [value for key in keys for value in (f'$."{key}"', adapt(vars_update[key], field.encoder))]
+    allowed = sorted(MACHINE.sources("resume"))
+    params = [
+        MACHINE.target("resume"),
+        port,
+        *merged,
+        ticket_id,
+        *allowed,
+        FlowRun.Waiting.TICKET.value,
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(_resume_on_ticket(connection.vendor, keys, len(allowed)), params)
+        return sorted(row[0] for row in cursor.fetchall())
+
+
+@cache
+def _resume_on_ticket(vendor: str, keys: tuple[str, ...], allowed: int) -> str:
+    connection = connections[DB]
+    q = lambda name: _q(connection, FlowRun, name)  # noqa: E731
+    if vendor == "postgresql":
+        merged = f"{q('vars')} || %s::jsonb"
+    else:  # SQLite: json_patch would drop the keys whose new value is null
+        merged = f"json_set({q('vars')}" + ", %s, json(%s)" * len(keys) + ")"
+    return (
+        f"UPDATE {connection.ops.quote_name(FlowRun._meta.db_table)} SET {q('status')} = %s, "
+        f"{q('resume_port')} = %s, {q('waiting_for')} = '', {q('wait_until')} = NULL, "
+        f"{q('vars')} = {merged} WHERE {q('ticket')} = %s "
+        f"AND {q('status')} IN ({', '.join(['%s'] * allowed)}) AND {q('waiting_for')} = %s "
+        f"RETURNING {q('id')}"
+    )

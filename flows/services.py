@@ -252,7 +252,7 @@ def on_ticket_closed(ticket, *, csat=None) -> list[int]:
     """A ticket closed: its waiting runs continue; with none, its conversation has ended."""
     resumed = resume_ticket_runs(ticket, csat=csat_payload(csat))
     if not resumed:
-        inbox.end_conversation(ticket.conversation)
+        inbox.end_conversation(ticket.conversation, ticket_closed=True)
     return resumed
 
 
@@ -269,10 +269,12 @@ def on_run_finished(run: FlowRun) -> None:
 
 def resume_ticket_runs(ticket, *, csat: dict[str, Any] | None = None) -> list[int]:
     """The runs whose Raise ticket node waits on this ticket continue at `ticket_closed`."""
-    runs = FlowRun.objects.filter(
-        ticket=ticket, status=FlowRun.Status.WAITING, waiting_for=FlowRun.Waiting.TICKET
+    resumed = runrows.resume_waiting_on_ticket(
+        ticket.pk, port="ticket_closed", vars_update={"ticket": ticket_payload(ticket), "csat": csat}
     )
-    return _resume(runs, port="ticket_closed", vars_update={"ticket": ticket_payload(ticket), "csat": csat})
+    for run_id in resumed:
+        enqueue_on_commit(EXECUTE_TASK, run_id)
+    return resumed
 
 
 def resume_if_ticket_closed(run: FlowRun) -> list[int]:

@@ -9,15 +9,25 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.db import connections, router
 from django.db.models import Count, Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
 
-from inbox.models import AgentProfile, Conversation, CSATResponse, InternalNote, Message, Ticket
+from inbox.models import (
+    AgentProfile,
+    Conversation,
+    CSATResponse,
+    Customer,
+    InternalNote,
+    Message,
+    Ticket,
+)
 from inbox.payloads import display_name
 from inbox.services.routing import settings_for
-from studio.access import is_studio_admin
+from studio.access import is_studio_admin, visible_sql
 from studio.models import Bot
+from studio.rawsql import Columns, build_parts, per_vendor
 
 # The queue's tabs: name -> (label, filter on the user's tickets).
 QUEUE_TABS = {
@@ -50,6 +60,55 @@ def ticket_for(user, pk: int) -> Ticket:
     if ticket is None:
         raise Http404("No such ticket.")
     return ticket
+
+
+_PARTIES = (Columns(Ticket, "t"), Columns(Bot, "b"), Columns(Conversation, "c"), Columns(Customer, "cu"))
+_MAX_ID = 2**63 - 1  # a bigint; past it no row matches (and SQLite would refuse the value)
+
+
+def ticket_with_parties(user, pk: int, *, admin: bool | None = None) -> Ticket | None:
+    """The ticket `pk` if `user` may see it (visible_to; `admin` as there), with its bot,
+    conversation and customer: what resolving it reads and what its events name. One
+    statement written once per process: the ORM compiled this select_related query on
+    every resolve, ~1 ms of Python (docs/performance.md)."""
+    if not 0 < pk <= _MAX_ID:
+        return None
+    connection = connections[router.db_for_read(Ticket)]
+    quote = connection.ops.quote_name
+    visible, params = visible_sql(
+        user, f"t.{quote(Ticket._meta.get_field('bot').column)}", connection, admin=admin
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(f"{_ticket_with_parties(connection)} AND {visible}", [pk, *params])
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    ticket, bot, conversation, customer = build_parts(connection, _PARTIES, row)
+    # As select_related would: the related rows are cached (no query when read).
+    Ticket._meta.get_field("bot").set_cached_value(ticket, bot)
+    Ticket._meta.get_field("conversation").set_cached_value(ticket, conversation)
+    Conversation._meta.get_field("customer").set_cached_value(conversation, customer)
+    return ticket
+
+
+@per_vendor
+def _ticket_with_parties(connection) -> str:
+    quote = connection.ops.quote_name
+
+    def join(part: Columns, on: str) -> str:
+        meta = part.model._meta
+        return f" JOIN {quote(meta.db_table)} {part.alias} ON {part.alias}.{quote(meta.pk.column)} = {on}"
+
+    column = lambda model, name: quote(model._meta.get_field(name).column)  # noqa: E731
+    tickets, bots, conversations, customers = _PARTIES
+    return (
+        f"SELECT {', '.join(part.select(connection) for part in _PARTIES)} "
+        f"FROM {quote(Ticket._meta.db_table)} t"
+        + join(bots, f"t.{column(Ticket, 'bot')}")
+        + join(conversations, f"t.{column(Ticket, 'conversation')}")
+        + join(customers, f"c.{column(Conversation, 'customer')}")
+        + f" WHERE t.{quote(Ticket._meta.pk.column)} = %s"
+    )
 
 
 def queue(user, tab: str, tag: str = "") -> QuerySet[Ticket]:

@@ -43,7 +43,7 @@ TRANSITIONS = {
 
 
 MACHINE = StateMachine(Ticket, TRANSITIONS)
-sources, move = MACHINE.sources, MACHINE.move
+sources, move, move_returning = MACHINE.sources, MACHINE.move, MACHINE.move_returning
 
 
 def check_initial(status: str) -> str:

@@ -8,6 +8,8 @@ Every model that belongs to a bot gets `objects.visible_to(user)` from `bot_scop
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib.auth import get_user_model
 from django.db import models
 
@@ -64,6 +66,27 @@ class BotScopedQuerySet(models.QuerySet):
         # inbox that owns profiles. A user has one profile: the join adds no duplicate rows.
         prefix = f"{self.bot_path}__" if self.bot_path else ""
         return self.filter(**{f"{prefix}agent_profiles__user": user})
+
+
+def visible_sql(user, bot_id: str, connection, *, admin: bool | None = None) -> tuple[str, list[Any]]:
+    """visible_to's rule as SQL (and its parameters) for a hand-written statement: true for
+    the rows whose bot's id the SQL `bot_id` gives that `user` may see. `admin` as in
+    visible_to."""
+    if not (user and user.is_authenticated and user.is_active):
+        return "1 = 0", []
+    if is_studio_admin(user) if admin is None else admin:
+        return "1 = 1", []
+    from studio.models import Bot
+
+    quote = connection.ops.quote_name
+    bots = Bot._meta.get_field("agent_profiles").field  # the profile's m2m to its bots
+    profile = bots.model._meta
+    return (
+        f"EXISTS (SELECT 1 FROM {quote(bots.m2m_db_table())} pb "
+        f"JOIN {quote(profile.db_table)} p ON p.{quote(profile.pk.column)} = pb.{quote(bots.m2m_column_name())} "
+        f"WHERE pb.{quote(bots.m2m_reverse_name())} = {bot_id} AND p.{quote(profile.get_field('user').column)} = %s)",
+        [user.pk],
+    )
 
 
 def bot_scoped(bot_path: str = "bot") -> models.Manager:

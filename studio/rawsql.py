@@ -80,6 +80,17 @@ class Columns:
         return found
 
 
+def build_parts(
+    connection: BaseDatabaseWrapper, parts: Sequence[Columns], row: Sequence[Any]
+) -> list[models.Model | None]:
+    """The instances of a row that selected each of `parts`' columns in turn."""
+    objects, start = [], 0
+    for part in parts:
+        objects.append(part.build(connection, row[start : start + len(part)]))
+        start += len(part)
+    return objects
+
+
 def prepared(
     model: type[models.Model], connection: BaseDatabaseWrapper, values: dict[str, Any]
 ) -> tuple[list[str], list[Any]]:

@@ -11,13 +11,16 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from django.db import models
+from django.db import connections, models, router
+
+from studio.rawsql import Columns, prepared
 
 
 class StateMachine:
     def __init__(self, model: type[models.Model], transitions: dict[str, tuple[Iterable[str], str]]) -> None:
         self.model = model
         self.transitions = {trigger: (frozenset(a), b) for trigger, (a, b) in transitions.items()}
+        self._returned: Columns | None = None
 
     def sources(self, trigger: str) -> frozenset[str]:
         return self.transitions[trigger][0]
@@ -37,3 +40,45 @@ class StateMachine:
         elif where:
             rows = rows.filter(**where)
         return bool(rows.update(status=to, **fields))
+
+    def move_returning(
+        self, pk: int, trigger: str, *, where: dict[str, Any] | None = None, **fields: Any
+    ) -> models.Model | None:
+        """move(), answering with the row as this UPDATE left it (None when this call did
+        not make the move): one statement where move() and a read-back were two
+        (UPDATE ... RETURNING, on PostgreSQL as on SQLite >= 3.35; an older SQLite reads the
+        row after the UPDATE). `fields` and `where` are
+        plain values by field name or attname, no expressions; None in `where` is IS NULL.
+        """
+        model = self.model
+        connection = connections[router.db_for_write(model)]
+        quote = connection.ops.quote_name
+        table = quote(model._meta.db_table)
+        if self._returned is None:
+            self._returned = Columns(model, table)
+        allowed, to = self.transitions[trigger]
+        columns, params = prepared(model, connection, {"status": to, **fields})
+        sql = [f"UPDATE {table} SET " + ", ".join(f"{column} = %s" for column in columns)]
+        matched, values = prepared(model, connection, {model._meta.pk.name: pk, **(where or {})})
+        conditions = []
+        for column, value in zip(matched, values, strict=True):
+            if value is None:
+                conditions.append(f"{column} IS NULL")
+            else:
+                conditions.append(f"{column} = %s")
+                params.append(value)
+        status = quote(model._meta.get_field("status").column)
+        conditions.append(f"{status} IN ({', '.join(['%s'] * len(allowed))})")
+        params += sorted(allowed)
+        sql.append(f" WHERE {' AND '.join(conditions)}")
+        returned = self._returned.select(connection)
+        with connection.cursor() as cursor:
+            if connection.features.can_return_columns_from_insert:  # RETURNING, as in INSERTs
+                cursor.execute(f"{''.join(sql)} RETURNING {returned}", params)
+            else:  # SQLite before 3.35: the row read after the UPDATE, on the same connection
+                cursor.execute("".join(sql), params)
+                if cursor.rowcount != 1:
+                    return None
+                cursor.execute(f"SELECT {returned} FROM {table} WHERE {matched[0]} = %s", [values[0]])
+            row = cursor.fetchone()
+        return None if row is None else self._returned.build(connection, row)

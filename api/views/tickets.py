@@ -1,13 +1,14 @@
 from __future__ import annotations
 
+from django.http import Http404
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import mixins, status
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from api.filters import TicketFilter
-from api.permissions import IsStudioAdmin
-from api.serializers.common import ERRORS, WITH_CONFLICT
+from api.permissions import IsStudioAdmin, studio_admin
+from api.serializers.common import ERRORS, WITH_CONFLICT, Representer
 from api.serializers.inbox import (
     AssignSerializer,
     CannedResponseSerializer,
@@ -22,8 +23,13 @@ from api.serializers.inbox import (
     TransferSerializer,
 )
 from api.views.base import AdminViewSet, InboxViewSet
+from inbox import queries
 from inbox import services as inbox
 from inbox.models import CannedResponse, InternalNote, Ticket
+
+# What the actions answer with: a ticket as TicketSerializer shows it (whose output reads no
+# request), from one serializer built once.
+ticket_answer = Representer(TicketSerializer)
 
 
 @extend_schema_view(
@@ -36,24 +42,28 @@ class TicketViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, InboxViewS
     filterset_class = TicketFilter
 
     def get_queryset(self):
-        if self.action == "resolve":
-            # resolve reads the bot's CSAT settings (one query instead of two) and answers
-            # with the ticket it resolved, not with this read: no queue position here.
-            return super().get_queryset().select_related("bot")
         return super().get_queryset().with_queue_position()
 
-    def filter_queryset(self, queryset):
-        # resolve finds its ticket by pk alone: building the list's filter set from the
-        # query string for it was per-request work with no effect on the answer.
-        if self.action == "resolve":
-            return queryset
-        return super().filter_queryset(queryset)
+    def get_object(self):
+        if self.action != "resolve":
+            return super().get_object()
+        # resolve reads its ticket with the bot (its CSAT settings), the conversation and the
+        # customer (its events name them) in one statement written once per process, under
+        # the scoped queryset's access rule; it answers with the row its UPDATE returned, so
+        # no queue position or CSAT response here.
+        ticket = queries.ticket_with_parties(
+            self.request.user, int(self.kwargs["pk"]), admin=studio_admin(self.request)
+        )
+        if ticket is None:
+            raise Http404(f"No {Ticket._meta.object_name} matches the given query.")  # as get_object's
+        self.check_object_permissions(self.request, ticket)
+        return ticket
 
     def _ticket(self, ticket, code=status.HTTP_200_OK) -> Response:
         # The ticket was found through the scoped queryset (get_object) or a scoped field
         # already; this re-read only picks up the change and the CSAT response.
         ticket = Ticket.objects.select_related("csat_response").get(pk=ticket.pk)
-        return Response(TicketSerializer(ticket, context=self.get_serializer_context()).data, status=code)
+        return Response(ticket_answer(ticket), status=code)
 
     @extend_schema(summary="Raise a ticket on a conversation", responses={201: TicketSerializer, **ERRORS})
     def create(self, request):
@@ -161,10 +171,10 @@ class TicketViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, InboxViewS
     def resolve(self, request, pk=None):
         ticket = self.get_object()
         data = self.validated(ResolveSerializer)
-        # resolve_ticket read the ticket back in its transaction, after the closing UPDATE and
-        # with its CSAT response: that is what committed, so no second read here.
+        # resolve_ticket answers with the row its closing UPDATE wrote (RETURNING), in its
+        # transaction: that is what committed, so no second read here.
         resolved = inbox.resolve_ticket(ticket, request.user, note=data["note"])
-        return Response(TicketSerializer(resolved, context=self.get_serializer_context()).data)
+        return Response(ticket_answer(resolved))
 
     @extend_schema(
         summary="Record the customer's CSAT rating (closes a pending_csat ticket)",

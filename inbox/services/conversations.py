@@ -80,16 +80,22 @@ def post_agent_message(conversation: Conversation, agent, text: Any) -> Message:
     return _post(conversation, Message.Sender.AGENT, _clean_text(text), author=agent)
 
 
-def end_conversation(conversation: Conversation, *, only_with_bot: bool = False) -> bool:
+def end_conversation(
+    conversation: Conversation, *, only_with_bot: bool = False, ticket_closed: bool = False
+) -> bool:
     """End a chat once (its ticket closed with no flow left, or its flow finished); publishes
-    conversation-ended. With `only_with_bot`, a chat an agent holds is left alone."""
-    states = (
-        [Conversation.Status.BOT] if only_with_bot else [Conversation.Status.BOT, Conversation.Status.AGENT]
-    )
-    if not Conversation.objects.filter(pk=conversation.pk, status__in=states).update(
-        status=Conversation.Status.ENDED
-    ):
+    conversation-ended. With `only_with_bot`, a chat an agent holds is left alone. With
+    `ticket_closed` (the close of its ticket, which gives the chat back to the bot and
+    writes that only when the chat goes on) it ends whatever status the row still has."""
+    rows = Conversation.objects.filter(pk=conversation.pk)
+    if not ticket_closed:
+        states = [Conversation.Status.BOT]
+        if not only_with_bot:
+            states.append(Conversation.Status.AGENT)
+        rows = rows.filter(status__in=states)
+    if not rows.update(status=Conversation.Status.ENDED):
         return False
+    conversation.status = Conversation.Status.ENDED
     events.publish(
         conversation.bot,
         events.CONVERSATION_ENDED,

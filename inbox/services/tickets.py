@@ -12,8 +12,6 @@ from typing import Any
 
 from django.contrib.auth.models import User
 from django.db import IntegrityError, transaction
-from django.db.models import F, Value
-from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from inbox import events, transitions
@@ -184,15 +182,17 @@ def resolve_ticket(ticket: Ticket, agent, *, note: str = "") -> Ticket:
     else:
         fields.update(closed_at=now, close_reason=Ticket.CloseReason.RESOLVED)
         trigger = "resolve"
-    # An unassigned ticket is assigned to whoever resolves it, in the same UPDATE.
-    fields["assignee"] = Coalesce(F("assignee"), Value(agent.pk))
     fields.update(queued_at=None, awaiting_customer_since=None, awaiting_agent_since=None)
     # Whose slot frees (`was`) is the caller's copy of the assignee, checked by the closing
     # UPDATE itself instead of read before it; when the copy is stale (a transfer since),
-    # the assignee is read and the UPDATE tried again.
+    # the assignee is read and the UPDATE tried again. The UPDATE answers with the row it
+    # wrote, so the event's payload (and the API's answer) is the row that commits.
     was = ticket.assignee_id
     for _attempt in range(3):
-        if transitions.move(ticket.pk, trigger, where={"assignee_id": was}, **fields):
+        # An unassigned ticket is assigned to whoever resolves it, in the same UPDATE.
+        fields["assignee_id"] = was or agent.pk
+        resolved = transitions.move_returning(ticket.pk, trigger, where={"assignee_id": was}, **fields)
+        if resolved is not None:
             break
         current = Ticket.objects.filter(pk=ticket.pk).values_list("status", "assignee_id").first()
         if current is None or current[0] not in transitions.ACTIVE or current[1] == was:
@@ -200,7 +200,7 @@ def resolve_ticket(ticket: Ticket, agent, *, note: str = "") -> Ticket:
         was = current[1]
     else:
         raise Conflict(f"Ticket {ticket.pk} changed meanwhile; reload it and try again.")
-    ticket = _read_back(ticket.pk, bot=bot, agent=agent, assignee_id=was or agent.pk)
+    ticket = _with_relations(resolved, ticket, bot=bot, agent=agent)
     if bot.csat_enabled:
         _ask_for_rating(ticket)
     else:
@@ -211,21 +211,19 @@ def resolve_ticket(ticket: Ticket, agent, *, note: str = "") -> Ticket:
     return ticket
 
 
-def _read_back(pk: int, *, bot, agent, assignee_id: int) -> Ticket:
-    """The resolved ticket read back in the closing transaction, so the event's payload (and
-    the API's answer) is the row that commits. Its bot (the caller's, whose CSAT settings
-    chose the move) and its resolver (`agent`, written by the UPDATE) are not read again,
-    nor the assignee when that is the agent too; the CSAT response is joined (a ticket that
-    was active has none yet, and the answer shows that)."""
-    related = ["conversation__customer", "csat_response"]
-    if assignee_id != agent.pk:
-        related.append("assignee")
-    ticket = Ticket.objects.select_related(*related).get(pk=pk)
-    share_bot(ticket, bot)
-    ticket.resolved_by = agent
-    if assignee_id == agent.pk:
-        ticket.assignee = agent
-    return ticket
+def _with_relations(resolved: Ticket, caller: Ticket, *, bot, agent) -> Ticket:
+    """The resolved row with what its payload and the API's answer name, none read again:
+    its bot (the caller's, whose CSAT settings chose the move), its resolver and, when that
+    is who it went to, its assignee (`agent`, written by the UPDATE), its conversation and
+    customer (the caller's copy; the API's read joined them). It has no CSAT response: only
+    a pending_csat ticket is rated, and it resolved from an active status (transitions)."""
+    resolved.conversation = caller.conversation
+    share_bot(resolved, bot)
+    resolved.resolved_by = agent
+    if resolved.assignee_id == agent.pk:
+        resolved.assignee = agent
+    Ticket._meta.get_field("csat_response").set_cached_value(resolved, None)
+    return resolved
 
 
 def _ask_for_rating(ticket: Ticket) -> None:
@@ -311,9 +309,15 @@ def _after_close(ticket: Ticket, *, csat, survey_scheduled: bool = True) -> None
 
     if survey_scheduled:
         Schedule.objects.filter(name=f"csat-expiry-ticket-{ticket.pk}").delete()
-    Conversation.objects.filter(pk=ticket.conversation_id).update(status=Conversation.Status.BOT)
+    conversation = ticket.conversation
+    # The close gives the chat back to the bot; with no flow run waiting on the ticket, the
+    # flows' receiver of ticket-closed ends it instead (end_conversation, in this
+    # transaction). The status is written once, after the event: bot, or ended by then.
+    conversation.status = Conversation.Status.BOT
     # One occurrence per ticket however often a close is retried.
     _emit(ticket, events.TICKET_CLOSED, csat=csat, dedupe=True)
+    if conversation.status != Conversation.Status.ENDED:
+        Conversation.objects.filter(pk=conversation.pk).update(status=Conversation.Status.BOT)
 
 
 # --- Transfer, notes, tags ----------------------------------------------------------------

@@ -12,6 +12,7 @@ from django.utils import timezone
 from flows import graph
 from flows.models import FlowRun
 from inbox import services as inbox
+from inbox.models import Ticket
 from tests.conftest import open_ticket
 
 pytestmark = pytest.mark.django_db
@@ -154,3 +155,40 @@ def test_the_resolve_answer_is_the_ticket_as_read_afterwards(bot, csat_bot, agen
         assert answer["status"] == ("closed" if which == bot else "pending_csat")
         assert answer["csat"] is None and answer["queue_position"] is None
         assert answer["assignee"] == agent.pk and answer["resolution_note"] == "done"
+
+
+def test_resolving_another_bots_ticket_is_not_found_as_reading_it_is(bot, other_bot, agent):
+    from tests.api.conftest import client_for
+
+    client = client_for(agent)
+    theirs = open_ticket(other_bot)
+    answer = client.post(f"/api/tickets/{theirs.pk}/resolve/", {"note": "x"}, format="json")
+    read = client.get(f"/api/tickets/{theirs.pk}/")
+    assert answer.status_code == read.status_code == 404
+    assert answer.json() == read.json()
+    huge = client.post(f"/api/tickets/{10**30}/resolve/", {"note": "x"}, format="json")
+    assert huge.status_code == 404
+    assert Ticket.objects.get(pk=theirs.pk).status != "closed"
+
+
+def test_one_serializer_answers_for_every_ticket_as_a_new_one_would(bot, csat_bot, agent):
+    """api.views.tickets.ticket_answer reuses one TicketSerializer: each answer is what a
+    serializer built for that ticket gives, whatever it answered before."""
+    from api.serializers.inbox import TicketSerializer
+    from api.views.tickets import ticket_answer
+
+    rated = open_ticket(csat_bot, subject="rated")
+    inbox.resolve_ticket(rated, agent)
+    inbox.submit_csat(rated, 4, comment="Kind")
+    closed = open_ticket(bot, subject="closed")
+    inbox.resolve_ticket(closed, agent, note="done")
+    queued = [open_ticket(bot, subject=f"queued {i}") for i in range(2)]
+    tickets = Ticket.objects.select_related("csat_response").filter(
+        pk__in=[rated.pk, closed.pk, *(t.pk for t in queued)]
+    )
+    for ticket in [*tickets, *reversed(tickets)]:
+        assert ticket_answer(ticket) == TicketSerializer(ticket).data
+    answers = {t.pk: ticket_answer(t) for t in tickets}
+    assert (answers[rated.pk]["csat"]["rating"], answers[rated.pk]["csat"]["comment"]) == (4, "Kind")
+    assert answers[closed.pk]["csat"] is None and answers[closed.pk]["resolution_note"] == "done"
+    assert [answers[t.pk]["queue_position"] for t in queued] == [1, 2]

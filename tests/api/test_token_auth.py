@@ -85,3 +85,26 @@ def test_a_user_loaded_otherwise_is_checked_with_a_query(admin_user):
     assert is_studio_admin(admin_user)
     admin_user.groups.clear()
     assert not is_studio_admin(admin_user)
+
+
+def test_the_agent_profile_is_read_with_the_token_on_every_request(bot, agent):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from inbox.models import AgentProfile
+
+    client = client_for(agent)
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get("/api/tickets/?page_size=1").status_code == 200
+    alone = [
+        q
+        for q in queries.captured_queries
+        if q["sql"].startswith('SELECT 1 AS "a" FROM "inbox_agentprofile"')
+    ]
+    assert alone == []
+    profile = AgentProfile.objects.get(user=agent)
+    bots = list(profile.bots.all())
+    profile.delete()  # no longer an agent: refused on the next request
+    assert client.get("/api/tickets/").status_code == 403
+    AgentProfile.objects.create(user=agent).bots.set(bots)
+    assert client.get("/api/tickets/").status_code == 200

@@ -77,6 +77,36 @@ def test_each_role_sees_exactly_the_rows_of_its_bots(world, who):
         )
 
 
+@pytest.mark.parametrize(
+    "who",
+    ["admin", "superuser", "agent of Acme", "agent of Globex", "inactive agent of Acme", "user with no role"],
+)
+def test_the_hand_written_ticket_read_applies_the_same_rule(world, who):
+    """inbox.queries.ticket_with_parties (the resolve's read) writes the rule as SQL
+    (studio.access.visible_sql): it finds exactly the tickets visible_to finds."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from inbox.queries import ticket_with_parties
+
+    user, _ = world[who]
+    tickets = list(Ticket.objects.select_related("bot", "conversation__customer"))
+    assert len({t.bot_id for t in tickets}) == 2
+    for ticket in tickets:
+        found = ticket_with_parties(user, ticket.pk)
+        assert (found is not None) == Ticket.objects.visible_to(user).filter(pk=ticket.pk).exists()
+        if found is None:
+            continue
+        for field in Ticket._meta.concrete_fields:
+            assert getattr(found, field.attname) == getattr(ticket, field.attname), field.name
+        with CaptureQueriesContext(connection) as ctx:
+            assert found.bot == ticket.bot and found.bot.name == ticket.bot.name
+            assert found.conversation.customer.name == ticket.conversation.customer.name
+        assert ctx.captured_queries == []
+    for missing in (0, -1, max(t.pk for t in tickets) + 1, 2**63, 10**30):
+        assert ticket_with_parties(user, missing) is None
+
+
 def test_anonymous_sees_nothing(world):
     from django.contrib.auth.models import AnonymousUser
 
