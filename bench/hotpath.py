@@ -147,7 +147,7 @@ def fanout(args, receiver: str) -> None:
         occurrence_id, run_ids = closure
         if len(run_ids) > 1:
             close_old_connections()
-            tasks.dispatch_occurrence(occurrence_id)
+            tasks.dispatch_occurrence(occurrence_id, *run_ids)  # as hand_off_event_runs enqueues it
             rest = run_ids[1:]
         else:
             rest = run_ids
