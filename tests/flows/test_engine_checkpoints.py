@@ -140,3 +140,20 @@ def _conversation(bot):
     from inbox import services as inbox
 
     return inbox.start_conversation(bot, customer={"name": "Dana", "email": "dana@example.com"})
+
+
+def test_a_save_after_nodes_that_set_no_variable_does_not_write_the_vars_again(bot):
+    conversation = _conversation(bot)
+    flow = build_flow(
+        bot,
+        [*_chain(1), ("hello", "send_message", {"text": "Hello"}), ("done", "end", {})],
+    )
+    run = _claimed_run(flow, conversation=conversation)
+    with CaptureQueriesContext(connection) as ctx:
+        assert engine.run(run.pk) == "succeeded"
+    updates = [q["sql"] for q in ctx.captured_queries if "UPDATE" in q["sql"] and "flows_flowrun" in q["sql"]]
+    # before `hello`: s0 set v0; after it and at the end: nothing new to write
+    assert ['"vars"' in sql for sql in updates] == [True, False, False]
+    run.refresh_from_db()
+    assert run.vars == {"v0": 1} and run.status == "succeeded"
+    assert [s for s, _ in steps_of(run)] == ["start", "s0", "hello", "done"]
