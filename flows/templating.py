@@ -15,6 +15,9 @@ raises MemoryError instead of growing the worker). Both need the main thread of 
 which is where django-q2 workers run tasks; a rendering in another thread (a threaded web
 server running tasks inline) falls back to tracing every line of every frame for the deadline,
 and has the argument checks but no address-space ceiling. str methods are an allow-list.
+A template that only reads (lookups, constants, comparisons, and/or/not, literals: no call,
+filter, arithmetic, slice or loop; `_READS_ONLY`) cannot run long or allocate beyond the data
+it reads, and renders without those two limits (still in the sandbox).
 """
 
 from __future__ import annotations
