@@ -5,13 +5,21 @@ run's task is called as a worker would call it, against a local receiver. Prints
 statement of one emit and one task, then CPU ms per request and per task over N of each;
 with --profile, cProfile (CPU time) of both, sorted by cumulative time.
 
+With --fanout, bench.fanout's flows instead (start -> condition -> database insert ->
+api_call -> end, --flows of them on ticket-closed): N tickets are closed in-process first
+(not measured), then each closure's tasks run as the workers would run them (its dispatch
+task, which executes one run inline, and an execute task per other run). Prints the
+statements of one closure's tasks, and CPU ms per run.
+
     .venv/bin/python -m bench.hotpath --backend pg --events 300 [--profile]
+    .venv/bin/python -m bench.hotpath --backend pg-redis --fanout --events 300 [--profile]
 """
 
 from __future__ import annotations
 
 import argparse
 import cProfile
+import os
 import pstats
 import subprocess
 import sys
@@ -28,12 +36,16 @@ def main() -> None:
     parser.add_argument("--events", type=int, default=300)
     parser.add_argument("--profile", action="store_true")
     parser.add_argument("--sort", default="cumulative", help="cProfile order: cumulative or tottime")
+    parser.add_argument("--fanout", action="store_true", help="bench.fanout's flows, per ticket closure")
+    parser.add_argument("--flows", type=int, default=3, help="with --fanout: flows per closure")
     args = parser.parse_args()
     receiver_proc = subprocess.Popen(
         [sys.executable, "-m", "bench.receiver"], cwd=ROOT, stdout=subprocess.PIPE, text=True
     )
     receiver = f"http://127.0.0.1:{receiver_proc.stdout.readline().strip()}"
     try:
+        if args.fanout:
+            return fanout(args, receiver)
         configure(args.backend, f"hotpath_{args.backend.replace('-', '_')}", ALLOWED_HOSTS="testserver")
         from django.db import connection
         from django.test.utils import CaptureQueriesContext
@@ -101,6 +113,89 @@ def main() -> None:
         print("run statuses:", sorted(statuses))
     finally:
         receiver_proc.terminate()
+
+
+def fanout(args, receiver: str) -> None:
+    env = configure(args.backend, f"hotpath_fanout_{args.backend.replace('-', '_')}")
+    from django.db import close_old_connections, connection
+    from django.test.utils import CaptureQueriesContext
+
+    from bench.fanout import open_tickets, purge_queue, setup_bot
+    from flows import tasks
+    from flows.models import FlowRun
+    from inbox import services as inbox
+
+    bot, agent = setup_bot(args.flows, receiver + "/crm")
+    print(f"hot path (fan-out, {args.flows} flows per closure) on {args.backend}; {machine()}")
+
+    def close(count: int) -> list[tuple[int, list[int]]]:
+        """Close `count` tickets; each closure's occurrence and its runs' ids."""
+        tickets = open_tickets(bot, count)
+        for ticket in tickets:
+            inbox.resolve_ticket(ticket, agent)
+        closures: dict[int, list[int]] = {}
+        runs = FlowRun.objects.filter(ticket__in=tickets).order_by("pk")
+        for occurrence_id, run_id in runs.values_list("occurrence_id", "pk"):
+            closures.setdefault(occurrence_id, []).append(run_id)
+        purge_queue(env)  # the tasks are run here, not by a cluster
+        return list(closures.items())
+
+    def work(closure: tuple[int, list[int]]) -> None:
+        """What the workers do for one closure: its dispatch task, then the others' tasks;
+        before each, the connection check a django-q2 worker makes (a health check's
+        `SELECT 1` on the task's first statement)."""
+        occurrence_id, run_ids = closure
+        if len(run_ids) > 1:
+            close_old_connections()
+            tasks.dispatch_occurrence(occurrence_id, *run_ids)  # as hand_off_event_runs enqueues it
+            rest = run_ids[1:]
+        else:
+            rest = run_ids
+        for run_id in rest:
+            close_old_connections()
+            tasks.execute_run(run_id)
+
+    for closure in close(20):  # warm-up: imports, graph cache, connections
+        work(closure)
+    one = close(1)[0]
+    with CaptureQueriesContext(connection) as ran:
+        work(one)
+    print(f"one closure's tasks ({len(one[1])} runs): {len(ran.captured_queries)} statements")
+    for query in ran.captured_queries:
+        print("   ", query["sql"][:110])
+
+    closures = close(args.events)
+    runs = sum(len(run_ids) for _, run_ids in closures)
+    backend = _backend_cpu(connection)
+    profile = cProfile.Profile(time.process_time) if args.profile else None
+    if profile:
+        profile.enable()
+    # In ten parts: on a machine shared with other work, the least CPU per run of a part
+    # moves much less with the others' load than the whole run's average.
+    parts: list[tuple[float, float]] = []
+    size = -(-len(closures) // 10)
+    for start in range(0, len(closures), size):
+        part = closures[start : start + size]
+        cpu, server = time.process_time(), backend()
+        for closure in part:
+            work(closure)
+        count = sum(len(run_ids) for _, run_ids in part)
+        parts.append(((time.process_time() - cpu) * 1000 / count, (backend() - server) * 1000 / count))
+    if profile:
+        profile.disable()
+    client, database = (sorted(values) for values in zip(*parts, strict=True))
+    mean = lambda values: sum(values) / len(values)  # noqa: E731  (the parts are near equal)
+    print(
+        f"fan-out tasks: {mean(client):.2f} ms CPU per run (least of ten parts {client[0]:.2f}, median"
+        f" {client[len(client) // 2]:.2f}) + PostgreSQL backend {mean(database):.2f} ms (least"
+        f" {database[0]:.2f}), {runs} runs, load" + " {:.1f} {:.1f} {:.1f}".format(*os.getloadavg())
+    )
+    if profile:
+        pstats.Stats(profile).sort_stats(args.sort).print_stats(40)
+    ids = [run_id for _, run_ids in closures for run_id in run_ids]
+    statuses = set(FlowRun.objects.filter(pk__in=ids).values_list("status", flat=True))
+    print("run statuses:", sorted(statuses))
+    purge_queue(env)
 
 
 def _backend_cpu(connection):

@@ -266,7 +266,7 @@ def _run_node(walk: _Walk, node, node_type, *, record: bool) -> str | None:
         walk.current = target
         _save(
             walk,
-            vars=walk.vars,
+            **_changed_vars(walk),
             current_node=target,
             resume_port="",
             lease_expires_at=_lease(),
@@ -382,6 +382,14 @@ def _save(walk: _Walk, **fields: Any) -> None:
     walk.checkpointed = time.monotonic()
 
 
+def _changed_vars(walk: _Walk) -> dict[str, Any]:
+    """{"vars": ...} when they differ from what is recorded, else nothing: a save after nodes
+    that set no variable (a finish after an api_call saved its response) need not encode
+    and write them again. What is recorded is the claim's row plus this execution's saves
+    (the step-count guard keeps anyone else from writing the run meanwhile)."""
+    return {"vars": walk.vars} if walk.vars != walk.flow_run.vars else {}
+
+
 def _lease() -> Any:
     return timezone.now() + timedelta(seconds=services.lease_seconds())
 
@@ -390,12 +398,16 @@ def _checkpoint(walk: _Walk) -> None:
     """Record the buffered steps of pure nodes (and renew the lease) before a side effect."""
     if walk.pending:
         _save(
-            walk, vars=walk.vars, current_node=walk.current or "", resume_port="", lease_expires_at=_lease()
+            walk,
+            **_changed_vars(walk),
+            current_node=walk.current or "",
+            resume_port="",
+            lease_expires_at=_lease(),
         )
 
 
 def _advance(walk: _Walk, *, current, wait: Outcome | None = None, finished=False) -> str | None:
-    fields: dict[str, Any] = {"vars": walk.vars, "current_node": current, "resume_port": ""}
+    fields: dict[str, Any] = {**_changed_vars(walk), "current_node": current, "resume_port": ""}
     if wait is not None:
         fields.update(
             status=FlowRun.Status.WAITING,
@@ -433,7 +445,7 @@ def _fail(walk: _Walk, error: str, *, step: RunStep | None = None) -> str:
     }
     if walk.pending:
         # resume_port stays: a resumed node that fails is replayed as a resume again
-        fields.update(vars=walk.vars, current_node=walk.current or "")
+        fields.update(**_changed_vars(walk), current_node=walk.current or "")
     _save(walk, **fields)
     return FlowRun.Status.FAILED
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 import ipaddress
 import socket
 from dataclasses import dataclass
+from functools import lru_cache
 
 import httpx
 from django.conf import settings
@@ -76,19 +77,8 @@ def _resolve(host: str, port: int) -> list[str]:
 
 def check(url: str) -> Target:
     """Return where to send a request for `url`, or raise OutboundRefused."""
-    try:
-        parsed = httpx.URL(url)
-    except (httpx.InvalidURL, TypeError) as exc:
-        raise OutboundRefused(f"{url!r} is not a valid URL") from exc
-    if parsed.scheme not in ("http", "https"):
-        raise OutboundRefused(f"only http and https URLs may be called, not {parsed.scheme or 'no scheme'!r}")
-    host = parsed.host.lower()
-    if not host:
-        raise OutboundRefused(f"{url!r} has no host")
-    if parsed.userinfo:
-        raise OutboundRefused("credentials in the URL are not allowed; use a header")
-    port = parsed.port or (443 if parsed.scheme == "https" else 80)
-    addresses = _resolve(host, port)
+    parsed, host, port = _parse(url)
+    addresses = _resolve(host, port)  # every time: DNS answers change
     allowed = allowed_hosts()
     if host not in allowed and not (addresses and set(addresses) <= allowed):
         private = [a for a in addresses if not _is_public(a)]
@@ -101,4 +91,29 @@ def check(url: str) -> Target:
         raise OutboundRefused(f"cannot resolve {host!r}")
     netloc = parsed.netloc.decode("ascii")
     extensions = {"sni_hostname": host} if parsed.scheme == "https" else {}
-    return Target(url=parsed.copy_with(host=addresses[0]), host_header=netloc, extensions=extensions)
+    return Target(url=_at(url, addresses[0]), host_header=netloc, extensions=extensions)
+
+
+# A flow calls the same few URLs over and over: parsing one (httpx.URL, pure Python) cost more
+# than resolving its host. Both caches hold what a URL string alone decides; the resolution,
+# which can change, is never cached.
+@lru_cache(maxsize=1024)
+def _parse(url: str) -> tuple[httpx.URL, str, int]:
+    try:
+        parsed = httpx.URL(url)
+    except (httpx.InvalidURL, TypeError) as exc:
+        raise OutboundRefused(f"{url!r} is not a valid URL") from exc
+    if parsed.scheme not in ("http", "https"):
+        raise OutboundRefused(f"only http and https URLs may be called, not {parsed.scheme or 'no scheme'!r}")
+    host = parsed.host.lower()
+    if not host:
+        raise OutboundRefused(f"{url!r} has no host")
+    if parsed.userinfo:
+        raise OutboundRefused("credentials in the URL are not allowed; use a header")
+    return parsed, host, parsed.port or (443 if parsed.scheme == "https" else 80)
+
+
+@lru_cache(maxsize=1024)
+def _at(url: str, address: str) -> httpx.URL:
+    """The (valid) URL with the checked address in place of its host."""
+    return _parse(url)[0].copy_with(host=address)

@@ -135,11 +135,12 @@ def start_event_flows(
 def hand_off_event_runs(occurrence_id: int, run_ids: list[int]) -> None:
     """One task, enqueued with the caller's transaction, starts an occurrence's runs, so the
     request costs the same whatever the number of flows: the run itself when there is one,
-    else a dispatch task that fans them out to workers."""
+    else a dispatch task that fans them out to workers (with their ids: it need not look
+    them up)."""
     if len(run_ids) == 1:
-        enqueue_on_commit(EXECUTE_TASK, run_ids[0])  # one hop, and no dispatch lookup
+        enqueue_on_commit(EXECUTE_TASK, run_ids[0])  # one hop
     elif run_ids:
-        enqueue_on_commit(DISPATCH_TASK, occurrence_id)
+        enqueue_on_commit(DISPATCH_TASK, occurrence_id, *run_ids)
 
 
 def _payload_id(value: Any) -> int | None:

@@ -15,6 +15,9 @@ raises MemoryError instead of growing the worker). Both need the main thread of 
 which is where django-q2 workers run tasks; a rendering in another thread (a threaded web
 server running tasks inline) falls back to tracing every line of every frame for the deadline,
 and has the argument checks but no address-space ceiling. str methods are an allow-list.
+A template that only reads (lookups, constants, comparisons, and/or/not, literals: no call,
+filter, arithmetic, slice or loop; `_READS_ONLY`) cannot run long or allocate beyond the data
+it reads, and renders without those two limits (still in the sandbox).
 """
 
 from __future__ import annotations
@@ -36,9 +39,10 @@ try:
 except ImportError:  # not on Windows: no address-space ceiling there
     resource = None  # type: ignore[assignment]
 
-from jinja2 import StrictUndefined, TemplateError, pass_eval_context
+from jinja2 import StrictUndefined, TemplateError, nodes, pass_eval_context
 from jinja2.compiler import CodeGenerator
 from jinja2.filters import do_join, sync_do_slice
+from jinja2.parser import Parser
 from jinja2.sandbox import ImmutableSandboxedEnvironment, SandboxedFormatter
 
 from flows.errors import NodeError
@@ -334,6 +338,52 @@ def _expression(source: str):
     return _env.compile_expression(source, undefined_to_none=False)
 
 
+# What a template may contain and still only read: names, attribute and item lookups,
+# constants, comparisons, and/or/not, `a if b else c`, list and tuple literals, text. No call,
+# filter, test, arithmetic, slice, loop or assignment: it runs in time and memory bounded by
+# its source and the data it reads, so the deadline and the memory ceiling (~30 us of system
+# calls and a line tracer per rendering, most of what `{{ event.ticket.id }}` cost) are not
+# needed. The sandbox still decides every lookup.
+_READS_ONLY = (
+    nodes.Template,
+    nodes.Output,
+    nodes.TemplateData,
+    nodes.Name,
+    nodes.Const,
+    nodes.Getattr,
+    nodes.Getitem,
+    nodes.Compare,
+    nodes.Operand,
+    nodes.And,
+    nodes.Or,
+    nodes.Not,
+    nodes.CondExpr,
+    nodes.List,
+    nodes.Tuple,
+)
+
+
+def _reads_only(node: nodes.Node) -> bool:
+    return type(node) in _READS_ONLY and all(_reads_only(child) for child in node.iter_child_nodes())
+
+
+@lru_cache(maxsize=4096)
+def _needs_limits(source: str, expression: bool) -> bool:
+    """Whether rendering `source` needs the deadline and memory ceiling (see _READS_ONLY);
+    one that does not parse does (its rendering reports the error)."""
+    try:
+        if expression:
+            parser = Parser(_env, source, state="variable")
+            tree = parser.parse_expression()
+            if not parser.stream.eos:
+                return True
+        else:
+            tree = _env.parse(source)
+        return not _reads_only(tree)
+    except (TemplateError, RecursionError, SyntaxError, MemoryError):
+        return True
+
+
 def _range_for(budget: _Budget):
     def safe_range(*args: int) -> range:
         items = range(*args)
@@ -443,10 +493,10 @@ def _trim_heap() -> None:
         pass
 
 
-def _guarded(func, budget: _Budget):
+def _guarded(func, budget: _Budget, *, limits: bool = True):
     out_of_memory = False
     try:
-        with _limits(budget):
+        with _limits(budget) if limits else contextlib.nullcontext():
             return func()
     except TemplateFailed:
         raise
@@ -510,7 +560,7 @@ def render_string(source: str, ctx: dict[str, Any]) -> Any:
             parts.append(chunk)
         return "".join(parts)
 
-    return _guarded(render, budget)
+    return _guarded(render, budget, limits=_needs_limits(source, False))
 
 
 def render_value(value: Any, ctx: dict[str, Any], _depth: int = 0) -> Any:
@@ -547,7 +597,7 @@ def evaluate(expression: str, ctx: dict[str, Any]) -> Any:
         compiled = _expression(expression)
         return compiled(**{**ctx, "range": _range_for(budget)})
 
-    result = _guarded(run, budget)
+    result = _guarded(run, budget, limits=_needs_limits(expression, True))
     if isinstance(result, StrictUndefined):
         # The same message rendering would give: "'dict object' has no attribute 'x'".
         raise TemplateFailed(

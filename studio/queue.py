@@ -17,6 +17,7 @@ from django.db import InterfaceError, OperationalError, close_old_connections, c
 from django.utils import timezone
 from django_q.brokers import Broker, get_broker
 from django_q.brokers.orm import ORM
+from django_q.brokers.redis_broker import Redis as RedisBroker
 from django_q.conf import Conf
 from django_q.humanhash import uuid
 from django_q.models import OrmQ
@@ -58,11 +59,24 @@ def _insert_task_sql(connection) -> str:
 def _insert_task(func: str, args: tuple[int, ...]) -> None:
     """async_task on the ORM broker, in one hand-written INSERT of the task row.
 
-    The package is django-q2's own (the dict async_task builds, signed by its SignedPackage),
-    so its cluster reads it as any other; the row is what its ORM broker's enqueue writes.
-    What is left out is async_task's ORM insert (~0.3 ms of Python), and the connection
-    health-check reset that the stock broker does before each enqueue in autocommit.
+    The row is what its ORM broker's enqueue writes. What is left out is async_task's ORM
+    insert (~0.3 ms of Python), and the connection health-check reset that the stock broker
+    does before each enqueue in autocommit.
     """
+    connection = connections[Conf.ORM]
+    sql = _insert_task_sql(connection)
+    params = [
+        broker().list_key or Conf.CLUSTER_NAME,
+        _package(func, args),
+        connection.ops.adapt_datetimefield_value(timezone.now()),
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+
+
+def _package(func: str, args: tuple[int, ...]) -> str:
+    """django-q2's own task package: the dict async_task builds, signed by its
+    SignedPackage, so its cluster reads it as any other."""
     tag = uuid()
     task: dict[str, Any] = {"id": tag[1], "name": tag[0], "func": func, "args": args}
     if Conf.CACHED:
@@ -72,24 +86,21 @@ def _insert_task(func: str, args: tuple[int, ...]) -> None:
     task["kwargs"] = {}
     task["started"] = timezone.now()
     pre_enqueue.send(sender="django_q", task=task)
-    connection = connections[Conf.ORM]
-    sql = _insert_task_sql(connection)
-    params = [
-        broker().list_key or Conf.CLUSTER_NAME,
-        SignedPackage.dumps(task),
-        connection.ops.adapt_datetimefield_value(timezone.now()),
-    ]
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
+    return SignedPackage.dumps(task)
 
 
 def enqueue_each(func: str, ids: list[int]) -> None:
     """One task per id, now. On the ORM broker their rows go in one transaction (one commit,
-    and django-q2 does not reset the connection's health check before each of them)."""
+    and django-q2 does not reset the connection's health check before each of them); on
+    Redis in one RPUSH (one round trip, as the broker's enqueue pushes one)."""
     if _queue_is_in_database() and ids:
         with transaction.atomic(using=Conf.ORM):
             for task_id in ids:
                 enqueue(func, task_id)
+        return
+    target = broker()
+    if len(ids) > 1 and not Conf.SYNC and isinstance(target, RedisBroker):
+        target.connection.rpush(target.list_key, *[_package(func, (task_id,)) for task_id in ids])
         return
     for task_id in ids:
         enqueue(func, task_id)

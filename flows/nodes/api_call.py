@@ -23,7 +23,7 @@ import ssl
 import time
 from collections import OrderedDict
 from datetime import UTC, datetime
-from functools import cache
+from functools import cache, lru_cache
 from typing import Any
 
 import httpcore
@@ -55,6 +55,7 @@ def redact(headers: dict[str, str]) -> dict[str, str]:
     }
 
 
+@lru_cache(maxsize=1024)  # a flow calls the same few URLs: parsing one is most of this
 def redact_url(url: str) -> str:
     """Query parameters named like credentials (`?api_key=...`) are shown as [redacted]."""
     try:
@@ -162,6 +163,22 @@ def _transport() -> httpx.HTTPTransport:
     return transport
 
 
+class _NoCookies(httpx.Cookies):
+    """A jar that keeps nothing. A client serves every run, flow and bot that calls its host,
+    so a cookie one call received would ride along with the next (another bot's session);
+    and parsing Set-Cookie through http.cookiejar cost ~0.1 ms a call. A flow that needs a
+    cookie sends it as a header."""
+
+    def extract_cookies(self, response: httpx.Response) -> None:
+        return None
+
+
+class _Client(httpx.Client):
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._cookies = _NoCookies()  # httpx's own jar, replaced before any request
+
+
 CLIENTS_PER_PROCESS = 64
 _clients: OrderedDict[tuple[str, str], httpx.Client] = OrderedDict()
 _clients_pid = [0]
@@ -188,7 +205,7 @@ def client_for(target) -> httpx.Client:
     if client is not None:
         _clients.move_to_end(key)
         return client
-    client = _clients[key] = httpx.Client(transport=_transport(), follow_redirects=False, trust_env=False)
+    client = _clients[key] = _Client(transport=_transport(), follow_redirects=False, trust_env=False)
     while len(_clients) > CLIENTS_PER_PROCESS:
         _clients.popitem(last=False)[1].close()
     return client

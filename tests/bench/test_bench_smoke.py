@@ -66,6 +66,12 @@ def test_the_events_benchmark_runs_web_and_cluster_end_to_end():
     assert "calls: 12 of 12 events, lost 0, duplicates 0, emit errors 0" in out
 
 
+def test_the_hotpath_benchmark_measures_a_fanout_closures_tasks_in_process():
+    out = bench("bench.hotpath", "--backend", "sqlite", "--fanout", "--flows", "2", "--events", "3")
+    assert "one closure's tasks (2 runs)" in out and "ms CPU per run" in out
+    assert "run statuses: ['succeeded']" in out
+
+
 def test_the_engine_benchmark_runs():
     out = bench("bench.engine", "--runs", "3", "--backend", "sqlite")
     assert "run statuses: ['succeeded']" in out

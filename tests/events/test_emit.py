@@ -161,7 +161,10 @@ def test_on_the_orm_broker_the_task_row_is_django_q2s_package_in_the_same_transa
     if flows == 1:
         assert (task["func"], task["args"]) == (flow_services.EXECUTE_TASK, (occurrence.run_ids[0],))
     else:
-        assert (task["func"], task["args"]) == (flow_services.DISPATCH_TASK, (occurrence.pk,))
+        assert (task["func"], task["args"]) == (
+            flow_services.DISPATCH_TASK,
+            (occurrence.pk, *occurrence.run_ids),
+        )
     assert set(task) == {"id", "name", "func", "args", "kwargs", "started", "ack_failure"}
     assert row.task_id() == task["id"] and row.name() == task["name"] and task["kwargs"] == {}
 

@@ -151,3 +151,16 @@ def test_steps_show_the_ports_taken(bot, run_flow, httpserver):
     httpserver.expect_request("/ok").respond_with_json({})
     run = run_flow(call_flow(bot, httpserver.url_for("/ok")))
     assert steps_of(run) == [("start", "next"), ("call", "success"), ("ok", "next")]
+
+
+def test_a_cookie_a_server_sets_is_never_sent_by_a_later_call(bot, run_flow, httpserver):
+    # The connection pool is shared by every run, flow and bot calling the host: a cookie one
+    # call received must not ride along with the next (another bot's session, say).
+    httpserver.expect_request("/login").respond_with_response(
+        Response("ok", headers={"Set-Cookie": "session=bot-a-secret; Path=/"})
+    )
+    httpserver.expect_request("/next").respond_with_json({})
+    run_flow(call_flow(bot, httpserver.url_for("/login")))
+    run = run_flow(call_flow(bot, httpserver.url_for("/next")))
+    assert run.vars["outcome"] == "success"
+    assert [request.headers.get("Cookie") for request, _ in httpserver.log] == [None, None]

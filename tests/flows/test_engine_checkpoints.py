@@ -117,8 +117,10 @@ def test_a_database_write_commits_with_its_step_and_rolls_back_with_a_lost_run(b
         assert engine.run(run.pk) == "succeeded"
     assert Row.objects.count() == 1
     # one transaction: the row, the run's advance with the pending start step and store's
+    # (the table's first row: an INSERT that finds no table, the table's, the row's again)
     writes = _writes(ctx.captured_queries)
-    assert writes[writes.index("INSERT tables_row") :][:3] == [
+    last_row = len(writes) - 1 - writes[::-1].index("INSERT tables_row")
+    assert writes[last_row:][:3] == [
         "INSERT tables_row",
         "UPDATE flows_flowrun",
         "INSERT flows_runstep",
@@ -138,3 +140,20 @@ def _conversation(bot):
     from inbox import services as inbox
 
     return inbox.start_conversation(bot, customer={"name": "Dana", "email": "dana@example.com"})
+
+
+def test_a_save_after_nodes_that_set_no_variable_does_not_write_the_vars_again(bot):
+    conversation = _conversation(bot)
+    flow = build_flow(
+        bot,
+        [*_chain(1), ("hello", "send_message", {"text": "Hello"}), ("done", "end", {})],
+    )
+    run = _claimed_run(flow, conversation=conversation)
+    with CaptureQueriesContext(connection) as ctx:
+        assert engine.run(run.pk) == "succeeded"
+    updates = [q["sql"] for q in ctx.captured_queries if "UPDATE" in q["sql"] and "flows_flowrun" in q["sql"]]
+    # before `hello`: s0 set v0; after it and at the end: nothing new to write
+    assert ['"vars"' in sql for sql in updates] == [True, False, False]
+    run.refresh_from_db()
+    assert run.vars == {"v0": 1} and run.status == "succeeded"
+    assert [s for s, _ in steps_of(run)] == ["start", "s0", "hello", "done"]

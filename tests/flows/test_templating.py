@@ -111,3 +111,42 @@ def test_ordinary_joins_and_concatenations_still_work():
     )
     assert render_value("{{ vars.names + ['c'] }}", CTX) == ["a", "b", "c"]
     assert render_value("{{ '-'.join(vars.names) }}", CTX) == "a-b"
+
+
+@pytest.mark.parametrize(
+    "source, expression, limited",
+    [
+        ("event.ticket.id", True, False),
+        ("event.ticket.category == 'billing' and not vars.n > 1", True, False),
+        ("vars['n'] if 'b' in vars.names else [1, (2, 3)]", True, False),
+        ("Ticket #{{ event.ticket.id }} for {{ customer['name'] }}", False, False),
+        # anything that calls, filters, tests, computes, slices or loops keeps the limits
+        ("vars.names.append('x')", True, True),
+        ("vars.names | length", True, True),
+        ("vars.n is defined", True, True),
+        ("vars.n * 2", True, True),
+        ("'a' ~ 'b'", True, True),
+        ("vars.names[1:]", True, True),
+        ("{% for a in vars.names %}{{ a }}{% endfor %}", False, True),
+        ("{% set x = 1 %}{{ x }}", False, True),
+        ("{{ broken", False, True),
+    ],
+)
+def test_only_templates_that_just_read_skip_the_deadline_and_memory_ceiling(source, expression, limited):
+    assert templating._needs_limits(source, expression) is limited
+
+
+def test_a_template_that_just_reads_still_answers_as_the_sandbox_does():
+    assert render_value({"id": "{{ event.ticket.id }}", "t": "#{{ event.ticket.id }}"}, CTX) == {
+        "id": 7,
+        "t": "#7",
+    }
+    assert evaluate("vars.names[0] == 'a' and vars.n in [1, 2]", CTX) is True
+    for template, message in [
+        ("{{ vars.missing }}", "has no attribute 'missing'"),
+        ("{{ ''.__class__.__mro__ }}", "unsafe"),
+        ("{{ vars.names < 1 }}", "TypeError"),
+        ("{{ vars.names[5] }}", "no element 5"),
+    ]:
+        with pytest.raises(TemplateFailed, match=message.replace("[", r"\[")):
+            render_value(template, CTX)

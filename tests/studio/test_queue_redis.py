@@ -1,0 +1,30 @@
+"""The hand-off to the task queue on Redis: several tasks go in one push, each django-q2's
+own package."""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+from django_q.conf import Conf
+from django_q.signing import SignedPackage
+
+from studio.queue import broker, enqueue_each
+
+pytestmark = pytest.mark.skipif(not Conf.REDIS, reason="Redis broker only (REDIS_URL)")
+
+
+def test_tasks_enqueued_together_are_each_queued_as_django_q2_packages(monkeypatch):
+    monkeypatch.setattr(Conf, "SYNC", False)  # the test settings run tasks inline
+    monkeypatch.setattr(Conf, "CLUSTER_NAME", f"test-{uuid.uuid4().hex[:8]}")  # a queue of its own
+    queue = broker()
+    try:
+        enqueue_each("flows.tasks.execute_run", [3, 4, 5])
+        tasks = [SignedPackage.loads(queue.dequeue()[0][1]) for _ in range(3)]
+        assert queue.queue_size() == 0
+    finally:
+        queue.delete_queue()
+    assert [(t["func"], t["args"], t["kwargs"]) for t in tasks] == [
+        ("flows.tasks.execute_run", (n,), {}) for n in (3, 4, 5)
+    ]
+    assert len({t["id"] for t in tasks}) == 3 and all(t["ack_failure"] for t in tasks)
