@@ -84,14 +84,20 @@ def activate(bot, key: str) -> None:
 
 
 def pytest_collection_modifyitems(config, items):
-    """Tests marked `postgres` test PostgreSQL itself (pg_terminate_backend): on SQLite they
-    are deselected, not skipped; the PostgreSQL pass of CI runs them."""
-    if settings.DATABASES["default"]["ENGINE"].endswith("postgresql"):
-        return
-    deselected = [item for item in items if item.get_closest_marker("postgres")]
+    """Tests marked `postgres` test PostgreSQL itself (pg_terminate_backend), tests marked
+    `redis` the Redis broker itself: without that service they are deselected, not skipped;
+    the PostgreSQL and the Redis passes of CI run them."""
+    from django_q.conf import Conf
+
+    missing = set()
+    if not settings.DATABASES["default"]["ENGINE"].endswith("postgresql"):
+        missing.add("postgres")
+    if not Conf.REDIS:
+        missing.add("redis")
+    deselected = [item for item in items if any(item.get_closest_marker(name) for name in missing)]
     if deselected:
         config.hook.pytest_deselected(items=deselected)
-        items[:] = [item for item in items if not item.get_closest_marker("postgres")]
+        items[:] = [item for item in items if item not in deselected]
 
 
 @pytest.fixture(autouse=True)

@@ -11,7 +11,7 @@ from django_q.signing import SignedPackage
 
 from studio.queue import broker, enqueue_each
 
-pytestmark = pytest.mark.skipif(not Conf.REDIS, reason="Redis broker only (REDIS_URL)")
+pytestmark = pytest.mark.redis
 
 
 def test_tasks_enqueued_together_are_each_queued_as_django_q2_packages(monkeypatch):
