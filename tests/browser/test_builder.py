@@ -41,9 +41,10 @@ def node(page, key):
 def drop(page, type_name, x, y):
     """Drag a palette item onto the canvas at (x, y) of the canvas."""
     item = page.locator(f'.fb-palette-item[data-type="{type_name}"]')
-    item.scroll_into_view_if_needed()
-    source, canvas = item.bounding_box(), page.locator("#fb-canvas").bounding_box()
-    page.mouse.move(source["x"] + 20, source["y"] + 10)
+    # hover() waits until the item stands still, then puts the pointer on it: the press lands on
+    # this item, not on whatever a late layout change moved under old coordinates.
+    item.hover(position={"x": 20, "y": 10})
+    canvas = page.locator("#fb-canvas").bounding_box()
     page.mouse.down()
     page.mouse.move(canvas["x"] + x, canvas["y"] + y, steps=6)
     page.mouse.up()
@@ -244,9 +245,12 @@ def test_unsaved_work_comes_back_after_a_reload(live_server, new_page, admin_use
         re.compile(r".*/api/flows/\d+/(draft/)?$"),
         lambda route: route.abort() if route.request.method == "PUT" else route.continue_(),
     )
+    canvas_top = page.locator("#fb-canvas").bounding_box()["y"]
     drop(page, "start", 80, 120)
     drop(page, "end", 360, 120)
     expect(page.locator("#fb-save-state")).to_have_attribute("data-state", "error")
+    # The long error text keeps to the toolbar's line: nothing under the pointer moved.
+    assert page.locator("#fb-canvas").bounding_box()["y"] == canvas_top
     page.unroute(re.compile(r".*/api/flows/\d+/(draft/)?$"))
     page.reload()
     expect(page.locator("#flow-builder")).to_have_attribute("data-ready", "true")

@@ -22,10 +22,15 @@
   var canvas = null;
 
   /* ---- status line ---- */
+  /* Toolbar texts may end in an ellipsis (the toolbar keeps to one line): the title holds all of it. */
+  function showText(node, text) {
+    node.textContent = text;
+    node.title = text;
+  }
   function setSaveState(kind, text) {
     var node = $("fb-save-state");
     node.dataset.state = kind;
-    node.textContent = text;
+    showText(node, text);
   }
   function showSaved() {
     var n = state.problems.length;
@@ -145,7 +150,7 @@
       if (!("published_version" in f)) text = "";
       else if (f.published_version == null) text = "Not published yet";
       else text = "Published: version " + f.published_version + (f.has_unpublished_changes ? " · the draft has unpublished changes" : " · the draft is published");
-      $("fb-version-state").textContent = text;
+      showText($("fb-version-state"), text);
     });
   }
 
@@ -333,8 +338,8 @@
       status.appendChild(el("span", { "class": "fb-badge " + (ev.is_active ? "fb-badge-on" : "fb-badge-off") }, ev.is_active ? "Active" : "Inactive"));
       status.appendChild(document.createTextNode(" " + (ev.description || "") + (ev.is_active ? "" : " An inactive event starts no flows.")));
     }
-    $("fb-trigger-summary").textContent = t.type === "event" ? "On " + (t.event || "…") + (ev && !ev.is_active ? " (inactive)" : "") :
-      t.type === "conversation" ? "Conversation" : "Manual";
+    showText($("fb-trigger-summary"), t.type === "event" ? "On " + (t.event || "…") + (ev && !ev.is_active ? " (inactive)" : "") :
+      t.type === "conversation" ? "Conversation" : "Manual");
   }
   function bindTrigger() {
     root.querySelectorAll("input[name=fb-trigger-type]").forEach(function (r) {
@@ -467,19 +472,19 @@
   function publish() {
     var note = $("fb-publish-note").value;
     var status = $("fb-publish-status");
-    status.textContent = "Publishing…";
+    showText(status, "Publishing…");
     save().then(function () { return api.post(URLS.publish, { note: note }); }).then(function (result) {
       if (result.ok) {
-        status.textContent = "Published version " + result.data.version + ".";
+        showText(status, "Published version " + result.data.version + ".");
         $("fb-publish-note").value = "";
         refreshFlow();
         if (!$("fb-tab-versions").hidden) loadVersions();
       } else if (result.status === 404 || result.status === 405) {
-        status.textContent = state.draftApi ? "Publishing is not available on this server." :
-          "This server publishes on every save (no drafts yet).";
+        showText(status, state.draftApi ? "Publishing is not available on this server." :
+          "This server publishes on every save (no drafts yet).");
       } else {
         if (result.status === 400) showProblems(problemsFrom(result.data));
-        status.textContent = "Not published: " + (result.status === 400 ? "fix the problems listed." : api.errorText(result));
+        showText(status, "Not published: " + (result.status === 400 ? "fix the problems listed." : api.errorText(result)));
       }
     });
   }
