@@ -119,7 +119,10 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA busy_timeout=30000;",
     }
     Path(DATABASES["default"]["NAME"]).parent.mkdir(parents=True, exist_ok=True)
-elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and env_bool("DATABASE_PREPARE", True):
+elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # The same backend with a health check that needs no round trip on an idle connection.
+    DATABASES["default"]["ENGINE"] = "studio.postgresql"
+if DATABASES["default"]["ENGINE"] == "studio.postgresql" and env_bool("DATABASE_PREPARE", True):
     # Server-side binding, and a statement run 5 times on a connection is prepared: planning
     # was most of the server's CPU for the statements every event and run repeats (the run's
     # load: 0.97 ms planned each time, 0.10 ms prepared; docs/performance.md). Django leaves
