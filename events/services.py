@@ -205,11 +205,8 @@ _statements = per_vendor(_Statements)
 
 def _insert_returning_id(insert: str, params: dict[str, Any]) -> int:
     with connection.cursor() as cursor:
-        if connection.features.can_return_columns_from_insert:
-            cursor.execute(f"{insert} RETURNING id", params)
-            return cursor.fetchone()[0]
-        cursor.execute(insert, params)
-        return cursor.lastrowid
+        cursor.execute(f"{insert} RETURNING id", params)
+        return cursor.fetchone()[0]
 
 
 def _transaction_if(needed: bool):

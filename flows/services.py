@@ -69,7 +69,6 @@ class _EventRuns:
             "WHERE f.trigger_type = %(run_flow_trigger)s AND f.is_active = %(run_active)s "
             "AND f.published_version_id IS NOT NULL ORDER BY f.id"
         )
-        self.returning = connection.features.can_return_rows_from_bulk_insert
 
 
 _runs_for = per_vendor(_EventRuns)
@@ -78,8 +77,7 @@ _runs_for = per_vendor(_EventRuns)
 def event_runs_sql(connection, source: str, *, returning: bool = True) -> str:
     """The statement starting one queued run of each active, published flow that an event
     starts. `source` is SQL for a row (occurrence_id, bot_id, event_key): a CTE's, or
-    parameters; no row, no runs. `RETURNING id` of the runs when asked and the database
-    can. Its parameters: `event_runs_params(...)` (named `run_*`).
+    parameters; no row, no runs. `RETURNING id` of the runs when asked. Its parameters: `event_runs_params(...)` (named `run_*`).
 
     The runs carry what an event run carries: the flow's published version, the trigger,
     the occurrence, context {"event": payload[, "depth"]}, and the payload's ticket and
@@ -88,7 +86,7 @@ def event_runs_sql(connection, source: str, *, returning: bool = True) -> str:
     """
     runs = _runs_for(connection)
     sql = runs.sql.format(source=source)
-    return f"{sql} RETURNING id" if returning and runs.returning else sql
+    return f"{sql} RETURNING id" if returning else sql
 
 
 def event_runs_params(connection, payload: dict[str, Any], depth: int = 0) -> dict[str, Any]:
@@ -120,14 +118,7 @@ def start_event_flows(
     }
     with connection.cursor() as cursor:
         cursor.execute(event_runs_sql(connection, source), params)
-        if _runs_for(connection).returning:
-            ids = sorted(row[0] for row in cursor.fetchall())
-        else:  # a database that cannot return them
-            ids = list(
-                FlowRun.objects.filter(occurrence_id=occurrence_id)
-                .order_by("pk")
-                .values_list("pk", flat=True)
-            )
+        ids = sorted(row[0] for row in cursor.fetchall())
     hand_off_event_runs(occurrence_id, ids)
     return ids
 

@@ -6,3 +6,6 @@ class StudioConfig(AppConfig):
 
     name = "studio"
     verbose_name = "Studio"
+
+    def ready(self) -> None:
+        from studio import checks  # noqa: F401  (registers the system checks)

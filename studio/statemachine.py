@@ -46,8 +46,8 @@ class StateMachine:
     ) -> models.Model | None:
         """move(), answering with the row as this UPDATE left it (None when this call did
         not make the move): one statement where move() and a read-back were two
-        (UPDATE ... RETURNING, on PostgreSQL as on SQLite >= 3.35; an older SQLite reads the
-        row after the UPDATE). `fields` and `where` are
+        (UPDATE ... RETURNING: PostgreSQL, and SQLite >= 3.35, which studio.checks requires).
+        `fields` and `where` are
         plain values by field name or attname, no expressions; None in `where` is IS NULL.
         """
         model = self.model
@@ -73,12 +73,6 @@ class StateMachine:
         sql.append(f" WHERE {' AND '.join(conditions)}")
         returned = self._returned.select(connection)
         with connection.cursor() as cursor:
-            if connection.features.can_return_columns_from_insert:  # RETURNING, as in INSERTs
-                cursor.execute(f"{''.join(sql)} RETURNING {returned}", params)
-            else:  # SQLite before 3.35: the row read after the UPDATE, on the same connection
-                cursor.execute("".join(sql), params)
-                if cursor.rowcount != 1:
-                    return None
-                cursor.execute(f"SELECT {returned} FROM {table} WHERE {matched[0]} = %s", [values[0]])
+            cursor.execute(f"{''.join(sql)} RETURNING {returned}", params)
             row = cursor.fetchone()
         return None if row is None else self._returned.build(connection, row)

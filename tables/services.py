@@ -56,22 +56,19 @@ class _RowInsert:
 
     def __init__(self, connection) -> None:
         self.insert = Insert(Row, ["table_id", "data"], connection, prefix="row_")
-        self.returning = connection.features.can_return_columns_from_insert
         self.sql = (
             f"INSERT INTO {self.insert.table} ({self.insert.columns}) "
             f"SELECT t.id, %(row_data)s{self.insert.default_sql} "
             f"FROM {connection.ops.quote_name(Table._meta.db_table)} t "
-            "WHERE t.bot_id = %(bot)s AND t.name = %(name)s"
-        ) + (" RETURNING id" if self.returning else "")
+            "WHERE t.bot_id = %(bot)s AND t.name = %(name)s RETURNING id"
+        )
 
     def run(self, params: dict[str, Any]) -> int | None:
         """The new row's id; None when no table matched."""
         with connection.cursor() as cursor:
             cursor.execute(self.sql, params)
-            if self.returning:
-                row = cursor.fetchone()
-                return row[0] if row else None
-            return cursor.lastrowid if cursor.rowcount == 1 else None
+            row = cursor.fetchone()
+        return row[0] if row else None
 
 
 _row_insert = per_vendor(_RowInsert)
