@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import atexit
+import http.client
 import logging
 import os
 import platform
@@ -15,6 +16,7 @@ import threading
 import time
 import urllib.request
 import uuid
+from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 
@@ -270,6 +272,48 @@ class CpuMeter:
             else sum(_cpu_of(pid) - self.before.get(pid, 0.0) for pid in pids())
             for name, pids in self.groups.items()
         }
+
+
+def post_each(
+    port: int,
+    path: str,
+    headers: dict[str, str],
+    body: Callable[[int], str],
+    status: int,
+    numbers: range,
+    sent: dict[int, float],
+    errors: list[str],
+) -> None:
+    """One client: a keep-alive connection, one POST of `body(n)` after the other. `sent[n]` is
+    when request n went out; an answer other than `status`, or a broken connection, is an error."""
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    for n in numbers:
+        payload = body(n)
+        sent[n] = time.time()
+        try:
+            conn.request("POST", path, payload, headers)
+            response = conn.getresponse()
+            response.read()
+            if response.status != status:
+                errors.append(f"{n}: {response.status}")
+        except (OSError, http.client.HTTPException) as exc:
+            errors.append(f"{n}: {exc!r}")
+            conn.close()
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    conn.close()
+
+
+def run_clients(client: Callable[[range], None], events: int, concurrency: int) -> None:
+    """Events 0..events-1 split into `concurrency` runs of numbers, one thread per run; returns
+    when every client is done."""
+    per = -(-events // concurrency)
+    threads = [
+        threading.Thread(target=client, args=(range(i, min(i + per, events)),)) for i in range(0, events, per)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
 
 
 def wait_until(condition, timeout: float, interval: float = 0.05) -> float:

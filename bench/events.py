@@ -18,13 +18,11 @@ duplicates).
 from __future__ import annotations
 
 import argparse
-import http.client
 import json
 import os
 import signal
 import subprocess
 import sys
-import threading
 import time
 import urllib.request
 from pathlib import Path
@@ -39,6 +37,8 @@ from bench.common import (
     database_backend_pids,
     machine,
     percentiles,
+    post_each,
+    run_clients,
     session_pids,
     wait_until,
 )
@@ -94,23 +94,17 @@ def get_json(url: str) -> dict:
 
 def send(port: int, event_id: int, token: str, numbers: range, sent: dict, errors: list) -> None:
     """One client: keep-alive connection, one emit after the other."""
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
     headers = {"Authorization": f"Token {token}", "Content-Type": "application/json"}
-    path = f"/api/events/{event_id}/emit/"
-    for n in numbers:
-        body = json.dumps({"payload": {"n": n, "order": f"A-{n}"}})
-        sent[n] = time.time()
-        try:
-            conn.request("POST", path, body, headers)
-            response = conn.getresponse()
-            response.read()
-            if response.status != 202:
-                errors.append(f"{n}: {response.status}")
-        except (OSError, http.client.HTTPException) as exc:
-            errors.append(f"{n}: {exc!r}")
-            conn.close()
-            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-    conn.close()
+    post_each(
+        port,
+        f"/api/events/{event_id}/emit/",
+        headers,
+        lambda n: json.dumps({"payload": {"n": n, "order": f"A-{n}"}}),
+        202,
+        numbers,
+        sent,
+        errors,
+    )
 
 
 class Profiler:
@@ -251,18 +245,11 @@ def measure(args, env: dict, event_id: int, token: str, receiver: str) -> dict:
         counters = pg_counters()
         cpu.start()
         start = time.time()
-        per = -(-args.events // args.concurrency)
-        threads = [
-            threading.Thread(
-                target=send,
-                args=(web.port, event_id, token, range(i, min(i + per, args.events)), sent, errors),
-            )
-            for i in range(0, args.events, per)
-        ]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
+        run_clients(
+            lambda numbers: send(web.port, event_id, token, numbers, sent, errors),
+            args.events,
+            args.concurrency,
+        )
         accepted_end = time.time()
 
         def arrived() -> bool:
