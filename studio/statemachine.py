@@ -47,8 +47,8 @@ class StateMachine:
         """move(), answering with the row as this UPDATE left it (None when this call did
         not make the move): one statement where move() and a read-back were two
         (UPDATE ... RETURNING: PostgreSQL, and SQLite >= 3.35, which studio.checks requires).
-        `fields` and `where` are
-        plain values by field name or attname, no expressions; None in `where` is IS NULL.
+        `fields` and `where` are plain values by field name or attname, no expressions; None
+        in `where` is IS NULL.
         """
         model = self.model
         connection = connections[router.db_for_write(model)]
