@@ -9,6 +9,9 @@ import pytest
 from django.core.management import call_command
 from django.core.management.base import SystemCheckError
 
+# Only the check reads the added database; no connection is opened to it.
+pytestmark = pytest.mark.filterwarnings("ignore:Overriding setting DATABASES:UserWarning")
+
 
 @pytest.fixture
 def sqlite_database(settings):
