@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import atexit
 import http.client
+import json
 import logging
 import os
 import platform
@@ -17,7 +18,7 @@ import time
 import timeit
 import urllib.request
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import date
 from pathlib import Path
 
@@ -146,13 +147,19 @@ class WebServer:
                 time.sleep(0.1)
 
     def stop(self) -> None:
-        if self.proc.poll() is None:
-            os.killpg(self.proc.pid, signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.proc.pid, signal.SIGKILL)
-                self.proc.wait()
+        stop_session(self.proc, timeout=10)
+
+
+def stop_session(proc: subprocess.Popen, timeout: float) -> None:
+    """SIGTERM to a server started with start_new_session and all it started; SIGKILL to
+    them after `timeout` seconds."""
+    if proc.poll() is None:
+        os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
 
 
 class Cluster:
@@ -321,6 +328,100 @@ def run_clients(client: Callable[[range], None], events: int, concurrency: int) 
         thread.start()
     for thread in threads:
         thread.join()
+
+
+COUNTER_NAMES = ("commits", "rollbacks", "inserted", "updated", "deleted", "fetched")
+
+
+def stat_counters(cursor, database: str) -> dict[str, int]:
+    """A database's commits and row writes so far (pg_stat_database), through any DB-API cursor."""
+    cursor.execute("SELECT pg_stat_clear_snapshot()")
+    cursor.execute(
+        "SELECT xact_commit, xact_rollback, tup_inserted, tup_updated, tup_deleted, tup_fetched "
+        "FROM pg_stat_database WHERE datname = %s",
+        [database],
+    )
+    return dict(zip(COUNTER_NAMES, cursor.fetchone()))
+
+
+def get_json(url: str) -> dict:
+    with urllib.request.urlopen(url, timeout=10) as response:
+        return json.loads(response.read())
+
+
+class Calls:
+    """The end-to-end benchmarks' load: numbered POSTs, each to end in one call that
+    bench.receiver records. `send(numbers, sent, errors)` is one client's loop (post_each)."""
+
+    def __init__(self, receiver: str, send: Callable[[range, dict, list], None]) -> None:
+        self.receiver, self.send = receiver, send
+        self.sent: dict[int, float] = {}
+        self.errors: list[str] = []
+
+    def arrivals(self) -> dict:
+        return get_json(self.receiver + "/arrivals")
+
+    def warm_up(self, first: int, count: int) -> None:
+        """`count` numbers from `first` (outside the measured ones), then the receiver forgets
+        their calls: the first requests load code and open connections."""
+        self.send(range(first, first + count), {}, self.errors)
+        if count:
+            wait_until(lambda: len(self.arrivals()) >= count, timeout=120)
+        urllib.request.urlopen(urllib.request.Request(self.receiver + "/", method="DELETE"), timeout=5).read()
+
+    def run(self, events: int, concurrency: int, timeout: float, cpu: CpuMeter) -> dict[str, float]:
+        """Numbers 0..events-1 from `concurrency` clients, then the wait for their calls;
+        answers the CPU seconds `cpu` counted meanwhile."""
+        self.events = events
+        cpu.start()
+        self.start = time.time()
+        run_clients(lambda numbers: self.send(numbers, self.sent, self.errors), events, concurrency)
+        self.accepted_end = time.time()
+        try:
+            wait_until(
+                lambda: len(self.arrivals()) >= events - len(self.errors), timeout=timeout, interval=0.1
+            )
+        except TimeoutError:
+            pass  # reported as lost
+        return cpu.stop()
+
+    def figures(self, used: dict[str, float]) -> dict:
+        """What the receiver got, against what was sent: rates, latencies, CPU ms per event."""
+        arrivals = {int(k): v for k, v in self.arrivals().items()}
+        stats = get_json(self.receiver + "/stats")
+        last_call = max((t for t, _ in arrivals.values()), default=self.accepted_end)
+        latencies = [(arrivals[n][0] - self.sent[n]) * 1000 for n in self.sent if n in arrivals]
+        return {
+            "accepted_per_s": (self.events - len(self.errors)) / (self.accepted_end - self.start),
+            "executions_per_s": len(arrivals) / (last_call - self.start),
+            "latency": percentiles(latencies),
+            "cpu": {k: v * 1000 / self.events for k, v in used.items()},
+            "lost": self.events - len(arrivals),
+            "duplicates": sum(c - 1 for _, c in arrivals.values()) + stats["duplicates"],
+            "errors": self.errors,
+        }
+
+
+def print_figures(r: dict, events: int, groups: Sequence[str], statuses: str) -> None:
+    """The end-to-end benchmarks' report; `groups` are the CPU groups summed (the clients are
+    shown apart), `statuses` names the engine's record of its runs."""
+    lat, cpu = r["latency"], r["cpu"]
+    print(f"accepted/s {r['accepted_per_s']:.1f}  executions/s {r['executions_per_s']:.1f}")
+    print(f"emit -> call ms p50 {lat['p50']:.0f}  p95 {lat['p95']:.0f}  p99 {lat['p99']:.0f}")
+    total = sum(cpu[g] for g in groups)
+    print(
+        "CPU ms per event: "
+        + " + ".join(f"{g} {cpu[g]:.2f}" for g in groups)
+        + f" = {total:.2f}  (clients {cpu['clients']:.2f})"
+    )
+    print(
+        f"calls: {events - r['lost']} of {events} events, lost {r['lost']}, "
+        f"duplicates {r['duplicates']}, emit errors {len(r['errors'])}; {statuses}"
+    )
+    if r["pg"]:
+        print("PostgreSQL per event: " + ", ".join(f"{k} {v:.2f}" for k, v in r["pg"].items()))
+    if r["errors"]:
+        print("first errors:", r["errors"][:5])
 
 
 def wait_until(condition, timeout: float, interval: float = 0.05) -> float:

@@ -24,23 +24,22 @@ import signal
 import subprocess
 import sys
 import time
-import urllib.request
 from pathlib import Path
 
 from bench.common import (
     BACKENDS,
     ROOT,
+    Calls,
     Cluster,
     CpuMeter,
     WebServer,
     configure,
     database_backend_pids,
     machine,
-    percentiles,
     post_each,
-    run_clients,
+    print_figures,
     session_pids,
-    wait_until,
+    stat_counters,
 )
 
 EVENT_KEY = "bench-order-paid"
@@ -85,11 +84,6 @@ def setup(receiver: str) -> tuple[int, str]:
         f"bench-admin-{time.time_ns()}", password="x-bench-pw-1"
     )
     return event.pk, Token.objects.create(user=admin).key
-
-
-def get_json(url: str) -> dict:
-    with urllib.request.urlopen(url, timeout=10) as response:
-        return json.loads(response.read())
 
 
 def send(port: int, event_id: int, token: str, numbers: range, sent: dict, errors: list) -> None:
@@ -196,14 +190,9 @@ def pg_counters() -> dict[str, int]:
     if connection.vendor != "postgresql":
         return {}
     with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_stat_clear_snapshot()")
-        cursor.execute(
-            "SELECT xact_commit, xact_rollback, tup_inserted, tup_updated, tup_deleted, tup_fetched "
-            "FROM pg_stat_database WHERE datname = current_database()"
-        )
-        row = cursor.fetchone()
+        counters = stat_counters(cursor, connection.settings_dict["NAME"])
     connection.close()
-    return dict(zip(("commits", "rollbacks", "inserted", "updated", "deleted", "fetched"), row))
+    return counters
 
 
 def measure(args, env: dict, event_id: int, token: str, receiver: str) -> dict:
@@ -224,16 +213,13 @@ def measure(args, env: dict, event_id: int, token: str, receiver: str) -> dict:
         postgres=database_backend_pids,
         clients=lambda: [os.getpid()],
     )
-    sent: dict[int, float] = {}
-    errors: list[str] = []
+    calls = Calls(
+        receiver, lambda numbers, sent, errors: send(web.port, event_id, token, numbers, sent, errors)
+    )
     try:
         # Warm-up outside the measurement: each gunicorn worker and cluster worker loads its
         # code and connects on its first requests.
-        warm = range(args.events, args.events + args.warmup)
-        send(web.port, event_id, token, warm, {}, errors)
-        if args.warmup:
-            wait_until(lambda: len(get_json(receiver + "/arrivals")) >= args.warmup, timeout=120)
-        urllib.request.urlopen(urllib.request.Request(receiver + "/", method="DELETE"), timeout=5).read()
+        calls.warm_up(args.events, args.warmup)
         profilers = []
         if args.profile:
             os.makedirs(args.profile, exist_ok=True)
@@ -243,48 +229,21 @@ def measure(args, env: dict, event_id: int, token: str, receiver: str) -> dict:
             ]
             time.sleep(1)
         counters = pg_counters()
-        cpu.start()
-        start = time.time()
-        run_clients(
-            lambda numbers: send(web.port, event_id, token, numbers, sent, errors),
-            args.events,
-            args.concurrency,
-        )
-        accepted_end = time.time()
-
-        def arrived() -> bool:
-            return len(get_json(receiver + "/arrivals")) >= args.events - len(errors)
-
-        try:
-            wait_until(arrived, timeout=args.timeout, interval=0.1)
-        except TimeoutError:
-            pass  # reported as lost below
-        used = cpu.stop()
+        used = calls.run(args.events, args.concurrency, args.timeout, cpu)
         for profiler in profilers:
             profiler.stop()
         time.sleep(1.5)  # pg_stat_database is updated by the backends about once a second
         after = pg_counters()
-        pg = {k: (after[k] - counters[k]) / args.events for k in after}
     finally:
         web.stop()
         cluster.stop()
-    arrivals = {int(k): v for k, v in get_json(receiver + "/arrivals").items()}
-    stats = get_json(receiver + "/stats")
-    last_call = max((t for t, _ in arrivals.values()), default=accepted_end)
-    latencies = [(arrivals[n][0] - sent[n]) * 1000 for n in sent if n in arrivals]
     statuses = dict(
         FlowRun.objects.filter(occurrence__event_id=event_id).values_list("status").annotate(n=Count("id"))
     )
     return {
-        "accepted_per_s": (args.events - len(errors)) / (accepted_end - start),
-        "executions_per_s": len(arrivals) / (last_call - start),
-        "latency": percentiles(latencies),
-        "cpu": {k: v * 1000 / args.events for k, v in used.items()},
-        "lost": args.events - len(arrivals),
-        "duplicates": sum(c - 1 for _, c in arrivals.values()) + stats["duplicates"],
-        "errors": errors,
+        **calls.figures(used),
         "statuses": statuses,
-        "pg": pg,
+        "pg": {k: (after[k] - counters[k]) / args.events for k in after},
     }
 
 
@@ -317,22 +276,7 @@ def main() -> None:
             flush=True,
         )
         r = measure(args, env, event_id, token, receiver)
-        lat, cpu = r["latency"], r["cpu"]
-        print(f"accepted/s {r['accepted_per_s']:.1f}  executions/s {r['executions_per_s']:.1f}")
-        print(f"emit -> call ms p50 {lat['p50']:.0f}  p95 {lat['p95']:.0f}  p99 {lat['p99']:.0f}")
-        total = cpu["web"] + cpu["cluster"] + cpu["postgres"]
-        print(
-            f"CPU ms per event: web {cpu['web']:.2f} + cluster {cpu['cluster']:.2f} + "
-            f"postgres {cpu['postgres']:.2f} = {total:.2f}  (clients {cpu['clients']:.2f})"
-        )
-        print(
-            f"calls: {args.events - r['lost']} of {args.events} events, lost {r['lost']}, "
-            f"duplicates {r['duplicates']}, emit errors {len(r['errors'])}; runs {r['statuses']}"
-        )
-        if r["pg"]:
-            print("PostgreSQL per event: " + ", ".join(f"{k} {v:.2f}" for k, v in r["pg"].items()))
-        if r["errors"]:
-            print("first errors:", r["errors"][:5])
+        print_figures(r, args.events, ("web", "cluster", "postgres"), f"runs {r['statuses']}")
         if args.profile:
             for name in ("web", "cluster"):
                 path = os.path.join(args.profile, f"{name}.txt")

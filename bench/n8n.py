@@ -43,13 +43,11 @@ import argparse
 import atexit
 import json
 import os
-import signal
 import subprocess
 import sys
 import tempfile
 import threading
 import time
-import urllib.request
 import uuid
 from pathlib import Path
 
@@ -58,17 +56,17 @@ import psycopg
 from bench.common import (
     PG_ADMIN_URL,
     ROOT,
+    Calls,
     CpuMeter,
     free_port,
     fresh_database,
     machine,
-    percentiles,
     post_each,
-    run_clients,
+    print_figures,
     session_pids,
-    wait_until,
+    stat_counters,
+    stop_session,
 )
-from bench.events import get_json
 
 WORKFLOW_ID = "benchEvents00001"
 WEBHOOK_PATH = "bench-order-paid"
@@ -192,13 +190,7 @@ class N8nServer:
         self.startup = time.monotonic() - started
 
     def stop(self) -> None:
-        if self.proc.poll() is None:
-            os.killpg(self.proc.pid, signal.SIGTERM)  # n8n waits for running executions
-            try:
-                self.proc.wait(timeout=60)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.proc.pid, signal.SIGKILL)
-                self.proc.wait()
+        stop_session(self.proc, timeout=60)  # n8n waits for running executions
 
 
 class Database:
@@ -217,14 +209,8 @@ class Database:
 
     def counters(self) -> dict[str, int]:
         """n8n's database's commits and row writes (pg_stat_database), as bench.events shows."""
-        with self.lock:
-            self.conn.execute("SELECT pg_stat_clear_snapshot()")
-            row = self.conn.execute(
-                "SELECT xact_commit, xact_rollback, tup_inserted, tup_updated, tup_deleted, tup_fetched "
-                "FROM pg_stat_database WHERE datname = %s",
-                (self.name,),
-            ).fetchone()
-        return dict(zip(("commits", "rollbacks", "inserted", "updated", "deleted", "fetched"), row))
+        with self.lock, self.conn.cursor() as cursor:
+            return stat_counters(cursor, self.name)
 
     def close(self) -> None:
         self.conn.close()
@@ -260,45 +246,15 @@ def measure(args, server: N8nServer, db: Database, receiver: str) -> dict:
         postgres=db.backend_pids,
         clients=lambda: [os.getpid()],
     )
-    sent: dict[int, float] = {}
-    errors: list[str] = []
+    calls = Calls(receiver, lambda numbers, sent, errors: send(server.port, numbers, sent, errors))
     # Warm-up outside the measurement, as in bench.events: the first executions load the
     # nodes' code and open database connections.
-    warm = range(args.events, args.events + args.warmup)
-    send(server.port, warm, {}, errors)
-    if args.warmup:
-        wait_until(lambda: len(get_json(receiver + "/arrivals")) >= args.warmup, timeout=120)
-    urllib.request.urlopen(urllib.request.Request(receiver + "/", method="DELETE"), timeout=5).read()
+    calls.warm_up(args.events, args.warmup)
     counters = db.counters()
-    cpu.start()
-    start = time.time()
-    run_clients(lambda numbers: send(server.port, numbers, sent, errors), args.events, args.concurrency)
-    accepted_end = time.time()
-
-    def arrived() -> bool:
-        return len(get_json(receiver + "/arrivals")) >= args.events - len(errors)
-
-    try:
-        wait_until(arrived, timeout=args.timeout, interval=0.1)
-    except TimeoutError:
-        pass  # reported as lost below
-    used = cpu.stop()
+    used = calls.run(args.events, args.concurrency, args.timeout, cpu)
     time.sleep(1.5)  # pg_stat_database is updated by the backends about once a second
     after = db.counters()
-    arrivals = {int(k): v for k, v in get_json(receiver + "/arrivals").items()}
-    stats = get_json(receiver + "/stats")
-    last_call = max((t for t, _ in arrivals.values()), default=accepted_end)
-    latencies = [(arrivals[n][0] - sent[n]) * 1000 for n in sent if n in arrivals]
-    return {
-        "accepted_per_s": (args.events - len(errors)) / (accepted_end - start),
-        "executions_per_s": len(arrivals) / (last_call - start),
-        "latency": percentiles(latencies),
-        "cpu": {k: v * 1000 / args.events for k, v in used.items()},
-        "lost": args.events - len(arrivals),
-        "duplicates": sum(c - 1 for _, c in arrivals.values()) + stats["duplicates"],
-        "errors": errors,
-        "pg": {k: (after[k] - counters[k]) / args.events for k in after},
-    }
+    return {**calls.figures(used), "pg": {k: (after[k] - counters[k]) / args.events for k in after}}
 
 
 def main() -> None:
@@ -349,21 +305,7 @@ def main() -> None:
             finally:
                 server.stop()
             statuses = execution_statuses(database_url)
-        lat, cpu = r["latency"], r["cpu"]
-        print(f"accepted/s {r['accepted_per_s']:.1f}  executions/s {r['executions_per_s']:.1f}")
-        print(f"emit -> call ms p50 {lat['p50']:.0f}  p95 {lat['p95']:.0f}  p99 {lat['p99']:.0f}")
-        total = cpu["n8n"] + cpu["postgres"]
-        print(
-            f"CPU ms per event: n8n {cpu['n8n']:.2f} + postgres {cpu['postgres']:.2f} = {total:.2f}  "
-            f"(clients {cpu['clients']:.2f})"
-        )
-        print(
-            f"calls: {args.events - r['lost']} of {args.events} events, lost {r['lost']}, "
-            f"duplicates {r['duplicates']}, emit errors {len(r['errors'])}; executions {statuses}"
-        )
-        print("PostgreSQL per event: " + ", ".join(f"{k} {v:.2f}" for k, v in r["pg"].items()))
-        if r["errors"]:
-            print("first errors:", r["errors"][:5])
+        print_figures(r, args.events, ("n8n", "postgres"), f"executions {statuses}")
         print(f"load average after: {' '.join(f'{x:.1f}' for x in os.getloadavg())}")
         if r["lost"] or r["duplicates"] or r["errors"]:
             sys.exit(1)
