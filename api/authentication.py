@@ -17,8 +17,8 @@ from django.db import connections, router
 from django.utils.translation import gettext_lazy as _
 from rest_framework import authentication, exceptions
 
-from api.permissions import agent_profile_sql, remember_agent_profile
-from studio.access import admins_group_sql, remember_admins_group
+from api.permissions import HAS_AGENT_PROFILE, agent_profile_sql
+from studio.access import IN_ADMINS_GROUP, admins_group_sql, remember
 from studio.rawsql import Columns
 
 
@@ -40,8 +40,8 @@ class TokenAuthentication(authentication.TokenAuthentication):
         user = users.build(connection, row[split:-2])
         if not user.is_active:
             raise exceptions.AuthenticationFailed(_("User inactive or deleted."))
-        remember_admins_group(user, row[-2])
-        remember_agent_profile(user, row[-1])
+        remember(user, IN_ADMINS_GROUP, row[-2])
+        remember(user, HAS_AGENT_PROFILE, row[-1])
         token = tokens.build(connection, row[:split])
         token.user = user
         return (user, token)

@@ -8,30 +8,22 @@ from __future__ import annotations
 from rest_framework.permissions import BasePermission
 
 from inbox.models import AgentProfile
-from studio.access import is_studio_admin
+from studio.access import is_studio_admin, recall
 
-_HAS_AGENT_PROFILE = "_has_agent_profile"
+HAS_AGENT_PROFILE = "has_agent_profile"
 
 
 def agent_profile_sql(user_id: str, connection) -> str:
     """SQL true when the user whose id the SQL `user_id` gives has an agent profile: for the
     statement that loads the user (token authentication), so the permission check below
-    needs no query of its own. The answer goes with that user instance
-    (`remember_agent_profile`), which lives as long as the request that loaded it."""
+    needs no query of its own: `remember(user, HAS_AGENT_PROFILE, ...)`."""
     quote = connection.ops.quote_name
     user = AgentProfile._meta.get_field("user")
     return f"EXISTS (SELECT 1 FROM {quote(AgentProfile._meta.db_table)} p WHERE p.{quote(user.column)} = {user_id})"
 
 
-def remember_agent_profile(user, has_one: bool) -> None:
-    setattr(user, _HAS_AGENT_PROFILE, bool(has_one))
-
-
 def has_agent_profile(user) -> bool:
-    found = getattr(user, _HAS_AGENT_PROFILE, None)  # read with the user (token authentication)
-    if found is None:
-        found = AgentProfile.objects.filter(user=user).exists()
-    return found
+    return recall(user, HAS_AGENT_PROFILE, lambda: AgentProfile.objects.filter(user=user).exists())
 
 
 def studio_admin(request) -> bool:

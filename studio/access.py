@@ -8,6 +8,7 @@ Every model that belongs to a bot gets `objects.visible_to(user)` from `bot_scop
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from django.contrib.auth import get_user_model
@@ -22,20 +23,29 @@ def is_studio_admin(user) -> bool:
         return False
     if user.is_superuser:
         return True
-    in_group = getattr(user, _IN_ADMINS_GROUP, None)  # read with the user (token authentication)
-    if in_group is None:
-        in_group = user.groups.filter(name=ADMINS_GROUP).exists()
-    return in_group
+    return recall(user, IN_ADMINS_GROUP, lambda: user.groups.filter(name=ADMINS_GROUP).exists())
 
 
-_IN_ADMINS_GROUP = "_in_studio_admins_group"
+IN_ADMINS_GROUP = "in_admins_group"
+
+
+def remember(user, question: str, answer: bool) -> None:
+    """Keep an answer about `user` that the statement loading it read too (token
+    authentication) with that user instance, so the check asking it needs no query of its
+    own. It lives as long as the instance: the request that loaded it."""
+    setattr(user, f"_studio_{question}", bool(answer))
+
+
+def recall(user, question: str, ask: Callable[[], bool]) -> bool:
+    """The answer `remember` kept with this user instance, else `ask()`'s."""
+    answer = getattr(user, f"_studio_{question}", None)
+    return ask() if answer is None else answer
 
 
 def admins_group_sql(user_id: str, connection) -> tuple[str, list[str]]:
     """SQL (and its parameters) true when the user whose id the SQL `user_id` gives is in the
     admins group: for a statement that loads a user anyway (token authentication), so that
-    is_studio_admin needs no query of its own. The answer goes with that user instance
-    through `remember_admins_group`: it lives as long as the request that loaded it."""
+    is_studio_admin needs no query of its own: `remember(user, IN_ADMINS_GROUP, ...)`."""
     from django.contrib.auth.models import Group
 
     quote = connection.ops.quote_name
@@ -46,10 +56,6 @@ def admins_group_sql(user_id: str, connection) -> tuple[str, list[str]]:
         f"WHERE ug.{quote(groups.m2m_column_name())} = {user_id} AND g.name = %s)",
         [ADMINS_GROUP],
     )
-
-
-def remember_admins_group(user, in_group: bool) -> None:
-    setattr(user, _IN_ADMINS_GROUP, bool(in_group))
 
 
 class BotScopedQuerySet(models.QuerySet):
