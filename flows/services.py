@@ -77,7 +77,8 @@ _runs_for = per_vendor(_EventRuns)
 def event_runs_sql(connection, source: str, *, returning: bool = True) -> str:
     """The statement starting one queued run of each active, published flow that an event
     starts. `source` is SQL for a row (occurrence_id, bot_id, event_key): a CTE's, or
-    parameters; no row, no runs. `RETURNING id` of the runs when asked. Its parameters: `event_runs_params(...)` (named `run_*`).
+    parameters; no row, no runs. `RETURNING id` of the runs when asked. Its parameters:
+    `event_runs_params(...)` (named `run_*`).
 
     The runs carry what an event run carries: the flow's published version, the trigger,
     the occurrence, context {"event": payload[, "depth"]}, and the payload's ticket and
