@@ -338,8 +338,8 @@
       status.appendChild(el("span", { "class": "fb-badge " + (ev.is_active ? "fb-badge-on" : "fb-badge-off") }, ev.is_active ? "Active" : "Inactive"));
       status.appendChild(document.createTextNode(" " + (ev.description || "") + (ev.is_active ? "" : " An inactive event starts no flows.")));
     }
-    showText($("fb-trigger-summary"), t.type === "event" ? "On " + (t.event || "…") + (ev && !ev.is_active ? " (inactive)" : "") :
-      t.type === "conversation" ? "Conversation" : "Manual");
+    $("fb-trigger-summary").textContent = t.type === "event" ? "On " + (t.event || "…") + (ev && !ev.is_active ? " (inactive)" : "") :
+      t.type === "conversation" ? "Conversation" : "Manual";
   }
   function bindTrigger() {
     root.querySelectorAll("input[name=fb-trigger-type]").forEach(function (r) {
