@@ -43,8 +43,12 @@ def broker() -> Broker:
 def enqueue(func: str, *ids: int) -> None:
     if _queue_is_in_database():
         _insert_task(func, ids)
+    elif Conf.SYNC:
+        async_task(func, *ids, broker=broker())  # runs the task now, in this process
     else:
-        async_task(func, *ids, broker=broker())
+        # What async_task pushes, without its per-call option handling and its INFO line
+        # ("Enqueued ...", one per request on the emit path).
+        broker().enqueue(_package(func, ids))
 
 
 @per_vendor
