@@ -196,6 +196,8 @@ class FlowRun(models.Model):
         indexes = [
             # The sweeper: runs left queued, or running past their lease.
             models.Index(fields=["status", "lease_expires_at"], name="flows_run_sweep_idx"),
+            # A worker woken to run queued runs takes the oldest (flows.runrows.claim_next).
+            models.Index(fields=["id"], condition=models.Q(status="queued"), name="flows_run_queued_idx"),
             # Resuming the run waiting on a ticket or on a customer's reply.
             models.Index(fields=["ticket", "status"], name="flows_run_ticket_idx"),
             models.Index(fields=["conversation", "status"], name="flows_run_conversation_idx"),

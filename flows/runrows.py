@@ -8,6 +8,9 @@ each was most of the task's CPU. Here:
   the rows the engine reads, in one statement on PostgreSQL (an UPDATE ... RETURNING inside
   a CTE, joined to flow, bot, version, ticket, conversation and customer); on SQLite the
   UPDATE and the SELECT are two statements with no round trip between them.
+- `claim_next` is the claim of whichever queued run is oldest, for a worker woken to run
+  what is queued (flows.tasks.run_queued): on PostgreSQL the same statement with the run
+  chosen by a subquery that skips rows other workers are claiming (SKIP LOCKED).
 - `resume_waiting_on_ticket` continues the runs waiting on a closed ticket: one UPDATE that
   merges the ticket into their variables in SQL and returns their ids, where the ORM read
   each run (a SELECT of the full rows, compiled per close) and then updated it.
@@ -123,6 +126,58 @@ def claim(run_id: int, *, now: datetime, lease_expires_at: datetime) -> FlowRun 
                 return None
             row = _fetch(cursor, connection, run_id)
     return _build(connection, row) if row else None
+
+
+def claim_next(*, now: datetime, lease_expires_at: datetime) -> FlowRun | None:
+    """Claim the oldest queued run nobody else is claiming, and load it; None when none is
+    queued. On PostgreSQL one statement: SKIP LOCKED passes over a run another worker is
+    claiming at this moment, instead of waiting for it and then finding it taken."""
+    connection = connections[DB]
+    ops = connection.ops
+    at, until = ops.adapt_datetimefield_value(now), ops.adapt_datetimefield_value(lease_expires_at)
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(_claim_next_sql(connection.vendor), [MACHINE.target("claim"), until, at])
+            row = cursor.fetchone()
+        return _build(connection, row) if row else None
+    # One writer at a time (SQLite): a run taken between the two statements is tried again.
+    for _attempt in range(10):
+        with connection.cursor() as cursor:
+            cursor.execute(_oldest_queued(connection.vendor))
+            row = cursor.fetchone()
+        if row is None:
+            return None
+        claimed = claim(row[0], now=now, lease_expires_at=lease_expires_at)
+        if claimed is not None:
+            return claimed
+    return None
+
+
+@cache
+def _oldest_queued(vendor: str) -> str:
+    # The status is written into the statement, not bound: a prepared statement's generic
+    # plan can use the partial index of queued runs (flows_run_queued_idx) only then.
+    connection = connections[DB]
+    q = lambda name: _q(connection, FlowRun, name)  # noqa: E731
+    (queued,) = _CLAIM_FROM
+    return (
+        f"SELECT {q('id')} FROM {connection.ops.quote_name(FlowRun._meta.db_table)} "
+        f"WHERE {q('status')} = '{queued}' ORDER BY {q('id')} LIMIT 1"
+    )
+
+
+@cache
+def _claim_next_sql(vendor: str) -> str:
+    connection = connections[DB]
+    q = lambda name: _q(connection, FlowRun, name)  # noqa: E731
+    (queued,) = _CLAIM_FROM
+    update = (
+        f"UPDATE {connection.ops.quote_name(FlowRun._meta.db_table)} SET {q('status')} = %s, "
+        f"{q('lease_expires_at')} = %s, {q('attempts')} = {q('attempts')} + 1, "
+        f"{q('started_at')} = COALESCE({q('started_at')}, %s) "
+        f"WHERE {q('id')} = ({_oldest_queued(vendor)} FOR UPDATE SKIP LOCKED) AND {q('status')} = '{queued}'"
+    )
+    return f"WITH claimed AS ({update} RETURNING *) {_select(vendor, 'claimed')}"
 
 
 def load(run_id: int) -> FlowRun | None:

@@ -124,6 +124,66 @@ def enqueue_on_commit(func: str, *ids: int) -> None:
         transaction.on_commit(lambda: enqueue(func, *ids))
 
 
+# A wake-up waiting in the queue is marked by a key that expires: should the task be lost
+# (a cluster killed after taking it), later wake-ups go out again after this long.
+WAKE_MARK_SECONDS = 5
+
+# Mark and push in one step, so no mark is left without its task.
+_WAKE_LUA = """
+if redis.call('SET', KEYS[1], '1', 'NX', 'EX', ARGV[1]) then
+  return redis.call('RPUSH', KEYS[2], unpack(ARGV, 2))
+end
+return 0
+"""
+
+
+def wakes_coalesce() -> bool:
+    """Whether wake_on_commit can stand in for a task per item: the Redis broker, not in
+    sync mode. On the ORM broker the task is a row in the caller's transaction instead."""
+    return not Conf.SYNC and not _queue_is_in_database() and isinstance(broker(), RedisBroker)
+
+
+def wake_on_commit(func: str, width: int = 1) -> None:
+    """After commit, wake `width` workers (at most the cluster's) to run `func()`, unless a
+    wake-up for `func` is already waiting in the queue: the worker that takes that one has
+    not started looking yet, and will find this transaction's rows. Under load, many
+    commits share one task instead of each paying django-q2's hop (docs/performance.md).
+    The task calls `woken(func)` before it looks for work; Redis broker only."""
+    transaction.on_commit(lambda: wake(func, width))
+
+
+def wake(func: str, width: int = 1) -> bool:
+    """wake_on_commit now; True when a wake-up was pushed (never on another broker)."""
+    if not wakes_coalesce():
+        return False
+    target = broker()
+    script = _wake_script(target)
+    packages = [_package(func, ()) for _ in range(max(1, min(width, Conf.WORKERS)))]
+    return bool(script(keys=[_wake_mark(target, func), target.list_key], args=[WAKE_MARK_SECONDS, *packages]))
+
+
+def woken(func: str) -> None:
+    """A wake-up task of `func` started: wake-ups from now on push a new one."""
+    if not wakes_coalesce():
+        return
+    target = broker()
+    target.connection.delete(_wake_mark(target, func))
+
+
+def _wake_mark(target: Broker, func: str) -> str:
+    return f"{target.list_key}:waking:{func}"
+
+
+_script: tuple[Broker, Any] | None = None
+
+
+def _wake_script(target: Broker):
+    global _script
+    if _script is None or _script[0] is not target:  # broker() makes a new one after a fork
+        _script = (target, target.connection.register_script(_WAKE_LUA))
+    return _script[1]
+
+
 def _queue_is_in_database() -> bool:
     """The ORM broker, not in sync mode (which runs the task at once: it must wait for commit)."""
     return bool(Conf.ORM) and not Conf.SYNC and not Conf.REDIS
