@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from contextlib import nullcontext
 from typing import Any
 
 from django.db import IntegrityError, connection, transaction
@@ -12,7 +11,6 @@ from events.catalogue import EXAMPLES, SYSTEM_EVENTS
 from events.models import Event, EventOccurrence
 from flows import services as flow_services
 from studio.models import Bot
-from studio.queue import tasks_join_transaction
 from studio.rawsql import Insert, per_vendor
 
 
@@ -102,10 +100,10 @@ def _emit(where: str, lookup: dict[str, Any], payload, dedupe_key: str | None, d
         **statements.insert.defaults(connection),
     }
     if statements.one_statement:
-        # The event, its occurrence and the runs in one statement (data-modifying CTEs). Alone
-        # it needs no transaction; the ORM broker's task row must share one with it.
+        # The event, its occurrence and the runs in one statement (data-modifying CTEs): alone
+        # it needs no transaction; the runs' wake-up goes out when it commits.
         params.update(flow_services.event_runs_params(connection, payload, depth))
-        with _transaction_if(tasks_join_transaction()), connection.cursor() as cursor:
+        with connection.cursor() as cursor:
             cursor.execute(statements.emit[where], params)
             row = cursor.fetchone()
             if row is None:
@@ -207,10 +205,6 @@ def _insert_returning_id(insert: str, params: dict[str, Any]) -> int:
     with connection.cursor() as cursor:
         cursor.execute(f"{insert} RETURNING id", params)
         return cursor.fetchone()[0]
-
-
-def _transaction_if(needed: bool):
-    return transaction.atomic(savepoint=False) if needed else nullcontext()
 
 
 def payload_example(event: Event) -> dict[str, Any]:

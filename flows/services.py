@@ -33,7 +33,7 @@ log = logging.getLogger(__name__)
 
 DISPATCH_TASK = "flows.tasks.dispatch_occurrence"
 EXECUTE_TASK = "flows.tasks.execute_run"
-RUN_QUEUED_TASK = "flows.tasks.run_queued"  # a wake-up: runs whatever is queued (Redis broker)
+RUN_QUEUED_TASK = "flows.tasks.run_queued"  # a wake-up: runs whatever is queued
 RESUME_TASK = "flows.tasks.resume_run"  # a delay's wake-up (flows.nodes.delay)
 
 
@@ -129,12 +129,11 @@ def hand_off_event_runs(occurrence_id: int, run_ids: list[int]) -> None:
     """Start an occurrence's runs after the caller's commit, at a cost per request that does
     not grow with the number of flows.
 
-    On Redis, a wake-up: workers, as many as there are runs, take queued runs one claim at
-    a time until none is left, and a wake-up already waiting in the queue stands for this
-    one too. Under load, one task then runs many events' runs (django-q2's hop per task
-    was a third of the cluster's CPU). On the ORM broker, where the task is a row written
-    in the caller's transaction, one task: the run itself when there is one, else a
-    dispatch task that fans them out to workers (with their ids: it need not look them up).
+    A wake-up: workers, as many as there are runs, take queued runs one claim at a time
+    until none is left, and a wake-up already waiting in the queue stands for this one too.
+    Under load, one task then runs many events' runs (django-q2's hop per task was a third
+    of the cluster's CPU). In sync mode (tasks run at once, in the caller) one task: the
+    run itself when there is one, else a dispatch task that executes them all.
     """
     if run_ids and wakes_coalesce():
         wake_on_commit(RUN_QUEUED_TASK, width=len(run_ids))

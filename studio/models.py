@@ -41,3 +41,15 @@ class Bot(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class WakeMark(models.Model):
+    """A wake-up task waiting in the ORM broker's queue (studio.queue.wake_on_commit): while
+    its row is here and younger than WAKE_MARK_SECONDS, a commit needs no wake-up of its
+    own. The woken task deletes it before it looks for work."""
+
+    name = models.CharField(max_length=200, primary_key=True)
+    marked_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return self.name

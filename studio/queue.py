@@ -10,6 +10,7 @@ Tasks take primary keys only: arguments are pickled and delivered at least once.
 from __future__ import annotations
 
 import os
+from datetime import timedelta
 from time import sleep
 from typing import Any
 
@@ -25,6 +26,7 @@ from django_q.signals import pre_enqueue
 from django_q.signing import SignedPackage
 from django_q.tasks import async_task
 
+from studio.models import WakeMark
 from studio.rawsql import per_vendor
 
 _broker: tuple[tuple[int, str], Broker] | None = None
@@ -110,13 +112,6 @@ def enqueue_each(func: str, ids: list[int]) -> None:
         enqueue(func, task_id)
 
 
-def tasks_join_transaction() -> bool:
-    """Whether a task enqueued now is a row written in the caller's transaction (the ORM
-    broker): work that must share its fate with the task then needs a transaction, even for
-    a single statement."""
-    return _queue_is_in_database()
-
-
 def enqueue_on_commit(func: str, *ids: int) -> None:
     if _queue_is_in_database() and transaction.get_connection(Conf.ORM).in_atomic_block:
         enqueue(func, *ids)
@@ -124,8 +119,8 @@ def enqueue_on_commit(func: str, *ids: int) -> None:
         transaction.on_commit(lambda: enqueue(func, *ids))
 
 
-# A wake-up waiting in the queue is marked by a key that expires: should the task be lost
-# (a cluster killed after taking it), later wake-ups go out again after this long.
+# A wake-up waiting in the queue is marked; the mark stops holding later wake-ups back after
+# this long, should its task be lost (a cluster killed after taking it from Redis) or late.
 WAKE_MARK_SECONDS = 5
 
 # Mark and push in one step, so no mark is left without its task.
@@ -138,9 +133,9 @@ return 0
 
 
 def wakes_coalesce() -> bool:
-    """Whether wake_on_commit can stand in for a task per item: the Redis broker, not in
-    sync mode. On the ORM broker the task is a row in the caller's transaction instead."""
-    return not Conf.SYNC and not _queue_is_in_database() and isinstance(broker(), RedisBroker)
+    """Whether wake_on_commit can stand in for a task per item: the ORM or Redis broker, not
+    in sync mode (which runs each task at once)."""
+    return not Conf.SYNC and (_queue_is_in_database() or isinstance(broker(), RedisBroker))
 
 
 def wake_on_commit(func: str, width: int = 1) -> None:
@@ -148,26 +143,38 @@ def wake_on_commit(func: str, width: int = 1) -> None:
     wake-up for `func` is already waiting in the queue: the worker that takes that one has
     not started looking yet, and will find this transaction's rows. Under load, many
     commits share one task instead of each paying django-q2's hop (docs/performance.md).
-    The task calls `woken(func)` before it looks for work; Redis broker only."""
+
+    The task must call `woken(func)` before it looks for work. After commit, not in the
+    transaction, even on the ORM broker: a mark seen before this transaction commits could
+    be cleared, and its worker done looking, before these rows are visible.
+    """
     transaction.on_commit(lambda: wake(func, width))
 
 
 def wake(func: str, width: int = 1) -> bool:
-    """wake_on_commit now; True when a wake-up was pushed (never on another broker)."""
+    """wake_on_commit now; True when a wake-up was pushed."""
     if not wakes_coalesce():
         return False
+    width = max(1, min(width, Conf.WORKERS))
+    if _queue_is_in_database():
+        return _wake_in_database(func, width)
     target = broker()
-    script = _wake_script(target)
-    packages = [_package(func, ()) for _ in range(max(1, min(width, Conf.WORKERS)))]
-    return bool(script(keys=[_wake_mark(target, func), target.list_key], args=[WAKE_MARK_SECONDS, *packages]))
+    packages = [_package(func, ()) for _ in range(width)]
+    keys = [_wake_mark(target, func), target.list_key]
+    return bool(_wake_script(target)(keys=keys, args=[WAKE_MARK_SECONDS, *packages]))
 
 
 def woken(func: str) -> None:
     """A wake-up task of `func` started: wake-ups from now on push a new one."""
     if not wakes_coalesce():
         return
-    target = broker()
-    target.connection.delete(_wake_mark(target, func))
+    if _queue_is_in_database():
+        connection = connections[Conf.ORM]
+        with connection.cursor() as cursor:
+            cursor.execute(_wake_mark_sql(connection).delete, [func])
+    else:
+        target = broker()
+        target.connection.delete(_wake_mark(target, func))
 
 
 def _wake_mark(target: Broker, func: str) -> str:
@@ -182,6 +189,44 @@ def _wake_script(target: Broker):
     if _script is None or _script[0] is not target:  # broker() makes a new one after a fork
         _script = (target, target.connection.register_script(_WAKE_LUA))
     return _script[1]
+
+
+def _wake_in_database(func: str, width: int) -> bool:
+    connection = connections[Conf.ORM]
+    sql = _wake_mark_sql(connection)
+    now = timezone.now()
+    cutoff = connection.ops.adapt_datetimefield_value(now - timedelta(seconds=WAKE_MARK_SECONDS))
+    # A read first: while a wake-up waits, a commit costs one SELECT (no write lock, which
+    # on SQLite every writer shares).
+    with connection.cursor() as cursor:
+        cursor.execute(sql.fresh, [func, cutoff])
+        if cursor.fetchone():
+            return False
+    with transaction.atomic(using=Conf.ORM):
+        with connection.cursor() as cursor:
+            cursor.execute(sql.mark, [func, connection.ops.adapt_datetimefield_value(now), cutoff])
+            if cursor.rowcount != 1:
+                return False  # another commit marked it first
+        for _ in range(width):
+            _insert_task(func, ())
+    return True
+
+
+class _WakeMarkSql:
+    def __init__(self, connection) -> None:
+        quote = connection.ops.quote_name
+        table = quote(WakeMark._meta.db_table)
+        name, marked_at = quote("name"), quote("marked_at")
+        self.fresh = f"SELECT 1 FROM {table} WHERE {name} = %s AND {marked_at} >= %s"
+        # Marks a wake-up unless a fresh one is marked (1 row changed) - PostgreSQL and SQLite.
+        self.mark = (
+            f"INSERT INTO {table} ({name}, {marked_at}) VALUES (%s, %s) ON CONFLICT ({name}) "
+            f"DO UPDATE SET {marked_at} = excluded.{marked_at} WHERE {table}.{marked_at} < %s"
+        )
+        self.delete = f"DELETE FROM {table} WHERE {name} = %s"
+
+
+_wake_mark_sql = per_vendor(_WakeMarkSql)
 
 
 def _queue_is_in_database() -> bool:

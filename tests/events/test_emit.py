@@ -6,9 +6,6 @@ from __future__ import annotations
 import pytest
 from django.db import IntegrityError, connection, transaction
 from django.test.utils import CaptureQueriesContext
-from django_q.conf import Conf
-from django_q.models import OrmQ
-from django_q.signing import SignedPackage
 
 from events import services as events
 from events.models import Event, EventOccurrence
@@ -135,38 +132,6 @@ def test_the_api_answers_the_occurrence_and_its_runs_in_one_emit_statement_on_po
 def test_the_api_answers_404_for_an_unknown_event(admin_user, event_id):
     response = client_for(admin_user).post(f"/api/events/{event_id}/emit/", {"payload": {}}, format="json")
     assert response.status_code == 404
-
-
-@pytest.mark.skipif(not Conf.ORM or bool(Conf.REDIS), reason="ORM broker only")
-@pytest.mark.django_db(transaction=True)
-@pytest.mark.parametrize("flows", [1, 2])
-def test_on_the_orm_broker_the_task_row_is_django_q2s_package_in_the_same_transaction(
-    monkeypatch, bot, flows
-):
-    monkeypatch.setattr(Conf, "SYNC", False)  # the test settings run tasks inline
-    Event.objects.create(bot=bot, key="order-paid", name="Order paid", is_active=True)
-    for i in range(flows):
-        on(bot, name=f"flow {i}")
-
-    with pytest.raises(RuntimeError), transaction.atomic():
-        events.emit(bot, "order-paid", {})
-        assert OrmQ.objects.count() == 1  # written in the transaction...
-        raise RuntimeError("the caller failed")
-    assert not OrmQ.objects.exists() and not EventOccurrence.objects.exists()  # ...and gone with it
-
-    occurrence = events.emit(bot, "order-paid", {})  # autocommit: its own transaction
-    (row,) = OrmQ.objects.all()
-    assert row.key == Conf.CLUSTER_NAME and row.lock is not None
-    task = SignedPackage.loads(row.payload)
-    if flows == 1:
-        assert (task["func"], task["args"]) == (flow_services.EXECUTE_TASK, (occurrence.run_ids[0],))
-    else:
-        assert (task["func"], task["args"]) == (
-            flow_services.DISPATCH_TASK,
-            (occurrence.pk, *occurrence.run_ids),
-        )
-    assert set(task) == {"id", "name", "func", "args", "kwargs", "started", "ack_failure"}
-    assert row.task_id() == task["id"] and row.name() == task["name"] and task["kwargs"] == {}
 
 
 @pytest.mark.postgres

@@ -9,7 +9,7 @@ import time
 import uuid
 
 import pytest
-from django.db import connections
+from django.db import connections, transaction
 from django_q.conf import Conf
 from django_q.signing import SignedPackage
 
@@ -93,24 +93,33 @@ def test_run_queued_runs_every_queued_run(bot):
         assert (run.status, run.vars) == ("succeeded", {"seen": run.context["event"]["n"]})
 
 
-# --- On the Redis broker ------------------------------------------------------------------
+# --- On the ORM and Redis brokers -----------------------------------------------------------
 
 
-@pytest.fixture
-def redis_queue(monkeypatch):
-    """The Redis broker outside sync mode, on a queue of its own."""
-    monkeypatch.setattr(Conf, "SYNC", False)
+@pytest.fixture(params=["orm", pytest.param("redis", marks=pytest.mark.redis)])
+def broker(request, monkeypatch):
+    """A broker outside sync mode, on a queue of its own."""
+    monkeypatch.setattr(Conf, "SYNC", False)  # the test settings run tasks inline
     monkeypatch.setattr(Conf, "CLUSTER_NAME", f"test-{uuid.uuid4().hex[:8]}")
-    broker = queue.broker()
-    yield broker
-    broker.delete_queue()
-    broker.connection.delete(queue._wake_mark(broker, services.RUN_QUEUED_TASK))
+    if request.param == "orm":
+        monkeypatch.setattr(Conf, "ORM", "default")
+        monkeypatch.setattr(Conf, "REDIS", None)
+    else:
+        monkeypatch.setattr(Conf, "ORM", None)
+    target = queue.broker()
+    yield target
+    target.delete_queue()
+    if request.param == "redis":
+        target.connection.delete(queue._wake_mark(target, services.RUN_QUEUED_TASK))
 
 
 def _tasks(broker) -> list[dict]:
+    """Takes the queue's tasks off it, as a cluster would."""
     found = []
-    while (task := broker.connection.lpop(broker.list_key)) is not None:
-        found.append(SignedPackage.loads(task))
+    while broker.queue_size():
+        for task_id, package in broker.dequeue():
+            found.append(SignedPackage.loads(package))
+            broker.acknowledge(task_id)
     return found
 
 
@@ -126,12 +135,11 @@ def _emit(n: int):
     return events.emit_event_id(Event.objects.get(key="order-paid").pk, {"n": n})
 
 
-@pytest.mark.redis
 @pytest.mark.django_db(transaction=True)
-def test_emits_before_a_worker_wakes_share_one_wake_up_which_runs_them_all(redis_queue, paid):
+def test_emits_before_a_worker_wakes_share_one_wake_up_which_runs_them_all(broker, paid):
     occurrences = [_emit(n) for n in range(5)]
 
-    waiting = _tasks(redis_queue)
+    waiting = _tasks(broker)
     assert [(t["func"], t["args"]) for t in waiting] == [(services.RUN_QUEUED_TASK, ())]
     assert FlowRun.objects.filter(status="queued").count() == 5
 
@@ -141,11 +149,23 @@ def test_emits_before_a_worker_wakes_share_one_wake_up_which_runs_them_all(redis
     assert sorted(run.vars["seen"] for run in runs if run.status == "succeeded") == [0, 1, 2, 3, 4]
 
 
-@pytest.mark.redis
 @pytest.mark.django_db(transaction=True)
-def test_an_emit_after_a_worker_woke_sends_a_new_wake_up(redis_queue, paid, monkeypatch):
+def test_a_rolled_back_emit_wakes_nobody_and_marks_nothing(broker, paid):
+    with pytest.raises(RuntimeError), transaction.atomic():
+        _emit(1)
+        raise RuntimeError("the caller failed")
+    assert _tasks(broker) == [] and not FlowRun.objects.exists()
+
+    _emit(2)
+    (task,) = _tasks(broker)
+    assert (task["func"], task["args"], task["kwargs"]) == (services.RUN_QUEUED_TASK, (), {})
+    assert task["ack_failure"] and task["id"] and "sync" not in task
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_emit_after_a_worker_woke_sends_a_new_wake_up(broker, paid, monkeypatch):
     _emit(1)
-    _tasks(redis_queue)
+    _tasks(broker)
     # The worker clears the mark before its first look: a run committed after that look
     # must not wait for the next emit or the sweeper.
     looked = []
@@ -161,15 +181,13 @@ def test_an_emit_after_a_worker_woke_sends_a_new_wake_up(redis_queue, paid, monk
     monkeypatch.setattr(services, "claim_next", emit_after_the_last_look)
     assert tasks.run_queued() == 1
 
-    assert [t["func"] for t in _tasks(redis_queue)] == [services.RUN_QUEUED_TASK]
-    monkeypatch.undo()
+    assert [t["func"] for t in _tasks(broker)] == [services.RUN_QUEUED_TASK]
     assert FlowRun.objects.filter(status="queued").count() == 1
 
 
-@pytest.mark.redis
 @pytest.mark.django_db(transaction=True)
 def test_an_occurrence_with_several_runs_wakes_a_worker_per_run_up_to_the_cluster_size(
-    redis_queue, paid, bot, monkeypatch
+    broker, paid, bot, monkeypatch
 ):
     for name in ("second", "third"):
         build_flow(bot, NOTE, name=name, trigger={"type": "event", "event": "order-paid"})
@@ -177,34 +195,32 @@ def test_an_occurrence_with_several_runs_wakes_a_worker_per_run_up_to_the_cluste
 
     _emit(1)
 
-    assert [t["func"] for t in _tasks(redis_queue)] == [services.RUN_QUEUED_TASK] * 2
+    assert [t["func"] for t in _tasks(broker)] == [services.RUN_QUEUED_TASK] * 2
 
 
-@pytest.mark.redis
 @pytest.mark.django_db(transaction=True)
-def test_a_lost_wake_up_holds_later_ones_back_only_until_its_mark_expires(redis_queue, paid, monkeypatch):
+def test_a_lost_wake_up_holds_later_ones_back_only_until_its_mark_expires(broker, paid, monkeypatch):
     monkeypatch.setattr(queue, "WAKE_MARK_SECONDS", 1)
     _emit(1)
-    _tasks(redis_queue)  # taken by a cluster that died before running it
+    _tasks(broker)  # taken by a cluster that died before running it
 
     _emit(2)
-    assert _tasks(redis_queue) == []
+    assert _tasks(broker) == []
     time.sleep(1.2)
     _emit(3)
 
-    assert [t["func"] for t in _tasks(redis_queue)] == [services.RUN_QUEUED_TASK]
+    assert [t["func"] for t in _tasks(broker)] == [services.RUN_QUEUED_TASK]
     assert tasks.run_queued() == 3
 
 
-@pytest.mark.redis
 @pytest.mark.django_db(transaction=True)
-def test_a_wake_up_out_of_time_hands_the_rest_to_a_new_one(redis_queue, paid, monkeypatch):
+def test_a_wake_up_out_of_time_hands_the_rest_to_a_new_one(broker, paid, monkeypatch):
     for n in range(3):
         _emit(n)
-    _tasks(redis_queue)
+    _tasks(broker)
     monkeypatch.setattr(tasks, "RUN_QUEUED_SECONDS", 0)
 
     assert tasks.run_queued() == 1
 
-    assert [t["func"] for t in _tasks(redis_queue)] == [services.RUN_QUEUED_TASK]
+    assert [t["func"] for t in _tasks(broker)] == [services.RUN_QUEUED_TASK]
     assert FlowRun.objects.filter(status="queued").count() == 2
