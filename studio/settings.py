@@ -104,7 +104,8 @@ TEMPLATES = [
 CONN_MAX_AGE = env_int("CONN_MAX_AGE", 600)
 DATABASES = {
     "default": dj_database_url.parse(
-        env_str("DATABASE_URL", f"sqlite:///{BASE_DIR / 'var' / 'studio.sqlite3'}"),
+        # Unset or empty (DATABASE_URL= in a shell or an env file): the embedded SQLite file.
+        env_str("DATABASE_URL") or f"sqlite:///{BASE_DIR / 'var' / 'studio.sqlite3'}",
         conn_max_age=CONN_MAX_AGE,
         conn_health_checks=True,
     )
