@@ -10,6 +10,7 @@ Tasks take primary keys only: arguments are pickled and delivered at least once.
 from __future__ import annotations
 
 import os
+from contextlib import suppress
 from datetime import timedelta
 from time import sleep
 from typing import Any
@@ -123,14 +124,6 @@ def enqueue_on_commit(func: str, *ids: int) -> None:
 # this long, should its task be lost (a cluster killed after taking it from Redis) or late.
 WAKE_MARK_SECONDS = 5
 
-# Mark and push in one step, so no mark is left without its task.
-_WAKE_LUA = """
-if redis.call('SET', KEYS[1], '1', 'NX', 'EX', ARGV[1]) then
-  return redis.call('RPUSH', KEYS[2], unpack(ARGV, 2))
-end
-return 0
-"""
-
 
 def wakes_coalesce() -> bool:
     """Whether wake_on_commit can stand in for a task per item: the ORM or Redis broker, not
@@ -159,9 +152,17 @@ def wake(func: str, width: int = 1) -> bool:
     if _queue_is_in_database():
         return _wake_in_database(func, width)
     target = broker()
-    packages = [_package(func, ()) for _ in range(width)]
-    keys = [_wake_mark(target, func), target.list_key]
-    return bool(_wake_script(target)(keys=keys, args=[WAKE_MARK_SECONDS, *packages]))
+    mark = _wake_mark(target, func)
+    # The mark first: while a wake-up waits, a commit costs one SET and builds no package.
+    if not target.connection.set(mark, 1, nx=True, ex=WAKE_MARK_SECONDS):
+        return False
+    try:
+        target.connection.rpush(target.list_key, *[_package(func, ()) for _ in range(width)])
+    except BaseException:
+        with suppress(Exception):  # no mark without its task, where Redis still answers
+            target.connection.delete(mark)
+        raise
+    return True
 
 
 def woken(func: str) -> None:
@@ -179,16 +180,6 @@ def woken(func: str) -> None:
 
 def _wake_mark(target: Broker, func: str) -> str:
     return f"{target.list_key}:waking:{func}"
-
-
-_script: tuple[Broker, Any] | None = None
-
-
-def _wake_script(target: Broker):
-    global _script
-    if _script is None or _script[0] is not target:  # broker() makes a new one after a fork
-        _script = (target, target.connection.register_script(_WAKE_LUA))
-    return _script[1]
 
 
 def _wake_in_database(func: str, width: int) -> bool:
