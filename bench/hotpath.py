@@ -7,8 +7,8 @@ with --profile, cProfile (CPU time) of both, sorted by cumulative time.
 
 With --fanout, bench.fanout's flows instead (start -> condition -> database insert ->
 api_call -> end, --flows of them on ticket-closed): N tickets are closed in-process first
-(not measured), then each closure's tasks run as the workers would run them (its dispatch
-task, which executes one run inline, and an execute task per other run). Prints the
+(not measured), then each closure's runs as the workers would run them (one wake-up,
+`flows.tasks.run_queued`, which takes them one by one). Prints the
 statements of one closure's tasks, and CPU ms per run.
 
     .venv/bin/python -m bench.hotpath --backend pg --events 300 [--profile]
@@ -68,7 +68,9 @@ def main() -> None:
             return response.json()["runs"]
 
         def run(run_id: int) -> None:
-            tasks.execute_run(run_id)
+            # The woken worker: it clears the wake-up's mark, takes the run, and looks once
+            # more (under load the mark and the last look are shared by many runs).
+            assert tasks.run_queued() == 1
 
         for n in range(20):  # warm-up: imports, graph cache, connections
             for run_id in emit(n):
@@ -99,8 +101,9 @@ def main() -> None:
             profile = cProfile.Profile(time.process_time)
             profile.enable()
         cpu, server = time.process_time(), backend()
-        for run_id in run_ids:
-            run(run_id)
+        done = 0
+        while done < len(run_ids):  # a woken worker taking the backlog, a second at a time
+            done += tasks.run_queued()
         if profile:
             profile.disable()
         print(
@@ -141,19 +144,11 @@ def fanout(args, receiver: str) -> None:
         return list(closures.items())
 
     def work(closure: tuple[int, list[int]]) -> None:
-        """What the workers do for one closure: its dispatch task, then the others' tasks;
-        before each, the connection check a django-q2 worker makes (a health check's
-        `SELECT 1` on the task's first statement)."""
-        occurrence_id, run_ids = closure
-        if len(run_ids) > 1:
-            close_old_connections()
-            tasks.dispatch_occurrence(occurrence_id, *run_ids)  # as hand_off_event_runs enqueues it
-            rest = run_ids[1:]
-        else:
-            rest = run_ids
-        for run_id in rest:
-            close_old_connections()
-            tasks.execute_run(run_id)
+        """What the workers do for one closure: a wake-up that takes its queued runs; before
+        it, the connection check a django-q2 worker makes (a health check's `SELECT 1` on
+        the task's first statement)."""
+        close_old_connections()
+        tasks.run_queued()
 
     for closure in close(20):  # warm-up: imports, graph cache, connections
         work(closure)
@@ -164,25 +159,27 @@ def fanout(args, receiver: str) -> None:
     for query in ran.captured_queries:
         print("   ", query["sql"][:110])
 
-    closures = close(args.events)
-    runs = sum(len(run_ids) for _, run_ids in closures)
+    closures: list[tuple[int, list[int]]] = []
     backend = _backend_cpu(connection)
     profile = cProfile.Profile(time.process_time) if args.profile else None
-    if profile:
-        profile.enable()
     # In ten parts: on a machine shared with other work, the least CPU per run of a part
-    # moves much less with the others' load than the whole run's average.
+    # moves much less with the others' load than the whole run's average. Each part's
+    # tickets are closed just before it (not measured): a woken worker takes every queued run.
     parts: list[tuple[float, float]] = []
-    size = -(-len(closures) // 10)
-    for start in range(0, len(closures), size):
-        part = closures[start : start + size]
+    size = -(-args.events // 10)
+    for start in range(0, args.events, size):
+        part = close(min(size, args.events - start))
+        closures += part
         cpu, server = time.process_time(), backend()
+        if profile:
+            profile.enable()
         for closure in part:
             work(closure)
+        if profile:
+            profile.disable()
         count = sum(len(run_ids) for _, run_ids in part)
         parts.append(((time.process_time() - cpu) * 1000 / count, (backend() - server) * 1000 / count))
-    if profile:
-        profile.disable()
+    runs = sum(len(run_ids) for _, run_ids in closures)
     client, database = (sorted(values) for values in zip(*parts, strict=True))
     mean = lambda values: sum(values) / len(values)  # noqa: E731  (the parts are near equal)
     print(
