@@ -249,6 +249,8 @@ class Ticket(models.Model):
         indexes = [
             # The agent console's queue: a bot's tickets by status, newest first.
             models.Index(fields=["bot", "status", "-created_at"], name="inbox_ticket_queue_idx"),
+            # Lists, newest first (Meta.ordering): a page is read off this index.
+            models.Index(fields=["-created_at", "-id"], name="inbox_ticket_recent_idx"),
             # Routing: an agent's chats, and the oldest queued ticket.
             models.Index(fields=["assignee", "status"], name="inbox_ticket_load_idx"),
             models.Index(fields=["status", "queued_at", "id"], name="inbox_ticket_waiting_idx"),

@@ -13,6 +13,7 @@ from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.db import models
+from django.db.models import Exists, OuterRef
 
 AGENTS_GROUP = "Agents"
 ADMINS_GROUP = "Studio admins"
@@ -69,9 +70,13 @@ class BotScopedQuerySet(models.QuerySet):
         if is_studio_admin(user) if admin is None else admin:
             return self
         # Through the reverse name of AgentProfile.bots, so the core needs no import of the
-        # inbox that owns profiles. A user has one profile: the join adds no duplicate rows.
-        prefix = f"{self.bot_path}__" if self.bot_path else ""
-        return self.filter(**{f"{prefix}agent_profiles__user": user})
+        # inbox that owns profiles. EXISTS rather than a join: a list ordered by recency can
+        # then walk its index and stop at the page, where the join sorted all the bot's rows
+        # (the ticket list: 16 ms of PostgreSQL at 12,000 tickets against 0.1 ms).
+        from studio.models import Bot
+
+        bot = OuterRef(self.bot_path or "pk")
+        return self.filter(Exists(Bot.objects.filter(pk=bot, agent_profiles__user=user)))
 
 
 def visible_sql(user, bot_id: str, connection, *, admin: bool | None = None) -> tuple[str, list[Any]]:

@@ -54,31 +54,28 @@ def enqueue(func: str, *ids: int) -> None:
         broker().enqueue(_package(func, ids))
 
 
-@per_vendor
-def _insert_task_sql(connection) -> str:
+def _insert_task_sql(connection, rows: int = 1) -> str:
     quote = connection.ops.quote_name
     return (
         f"INSERT INTO {quote(OrmQ._meta.db_table)} ({quote('key')}, {quote('payload')}, {quote('lock')}) "
-        "VALUES (%s, %s, %s)"
+        "VALUES " + ", ".join(["(%s, %s, %s)"] * rows)
     )
 
 
-def _insert_task(func: str, args: tuple[int, ...]) -> None:
-    """async_task on the ORM broker, in one hand-written INSERT of the task row.
+def _insert_task(func: str, args: tuple[int, ...], copies: int = 1) -> None:
+    """async_task on the ORM broker, in one hand-written INSERT of the task row (of `copies`
+    rows of the same task, each its own package).
 
     The row is what its ORM broker's enqueue writes. What is left out is async_task's ORM
     insert (~0.3 ms of Python), and the connection health-check reset that the stock broker
     does before each enqueue in autocommit.
     """
     connection = connections[Conf.ORM]
-    sql = _insert_task_sql(connection)
-    params = [
-        broker().list_key or Conf.CLUSTER_NAME,
-        _package(func, args),
-        connection.ops.adapt_datetimefield_value(timezone.now()),
-    ]
+    key = broker().list_key or Conf.CLUSTER_NAME
+    now = connection.ops.adapt_datetimefield_value(timezone.now())
+    params = [value for _ in range(copies) for value in (key, _package(func, args), now)]
     with connection.cursor() as cursor:
-        cursor.execute(sql, params)
+        cursor.execute(_insert_task_sql(connection, copies), params)
 
 
 def _package(func: str, args: tuple[int, ...]) -> str:
@@ -198,8 +195,7 @@ def _wake_in_database(func: str, width: int) -> bool:
             cursor.execute(sql.mark, [func, connection.ops.adapt_datetimefield_value(now), cutoff])
             if cursor.rowcount != 1:
                 return False  # another commit marked it first
-        for _ in range(width):
-            _insert_task(func, ())
+        _insert_task(func, (), copies=width)
     return True
 
 
