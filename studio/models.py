@@ -48,7 +48,7 @@ class WakeMark(models.Model):
     its row is here and younger than WAKE_MARK_SECONDS, a commit needs no wake-up of its
     own. The woken task deletes it before it looks for work."""
 
-    name = models.CharField(max_length=200, primary_key=True)
+    name = models.CharField(max_length=200, primary_key=True)  # the queue and the task
     marked_at = models.DateTimeField()
 
     def __str__(self) -> str:

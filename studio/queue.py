@@ -166,33 +166,35 @@ def woken(func: str) -> None:
     """A wake-up task of `func` started: wake-ups from now on push a new one."""
     if not wakes_coalesce():
         return
+    target = broker()
     if _queue_is_in_database():
         connection = connections[Conf.ORM]
         with connection.cursor() as cursor:
-            cursor.execute(_wake_mark_sql(connection).delete, [func])
+            cursor.execute(_wake_mark_sql(connection).delete, [_wake_mark(target, func)])
     else:
-        target = broker()
         target.connection.delete(_wake_mark(target, func))
 
 
 def _wake_mark(target: Broker, func: str) -> str:
+    """The mark's name: per queue (the cluster's name) and task."""
     return f"{target.list_key}:waking:{func}"
 
 
 def _wake_in_database(func: str, width: int) -> bool:
     connection = connections[Conf.ORM]
     sql = _wake_mark_sql(connection)
+    name = _wake_mark(broker(), func)
     now = timezone.now()
     cutoff = connection.ops.adapt_datetimefield_value(now - timedelta(seconds=WAKE_MARK_SECONDS))
     # A read first: while a wake-up waits, a commit costs one SELECT (no write lock, which
     # on SQLite every writer shares).
     with connection.cursor() as cursor:
-        cursor.execute(sql.fresh, [func, cutoff])
+        cursor.execute(sql.fresh, [name, cutoff])
         if cursor.fetchone():
             return False
     with transaction.atomic(using=Conf.ORM):
         with connection.cursor() as cursor:
-            cursor.execute(sql.mark, [func, connection.ops.adapt_datetimefield_value(now), cutoff])
+            cursor.execute(sql.mark, [name, connection.ops.adapt_datetimefield_value(now), cutoff])
             if cursor.rowcount != 1:
                 return False  # another commit marked it first
         _insert_task(func, (), copies=width)
