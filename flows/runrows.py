@@ -89,15 +89,25 @@ def _select(vendor: str, source: str) -> str:
 
 
 @cache
+def _claim_set(vendor: str) -> str:
+    """What every claim writes: status (%s), lease (%s), the attempt, the first start (%s)."""
+    connection = connections[DB]
+    q = lambda name: _q(connection, FlowRun, name)  # noqa: E731
+    return (
+        f"UPDATE {connection.ops.quote_name(FlowRun._meta.db_table)} SET {q('status')} = %s, "
+        f"{q('lease_expires_at')} = %s, {q('attempts')} = {q('attempts')} + 1, "
+        f"{q('started_at')} = COALESCE({q('started_at')}, %s)"
+    )
+
+
+@cache
 def _claim_update(vendor: str) -> str:
     """The claim's UPDATE (queued -> running, or a take-over past the lease)."""
     connection = connections[DB]
     q = lambda name: _q(connection, FlowRun, name)  # noqa: E731
     marks = lambda n: ", ".join(["%s"] * n)  # noqa: E731
     sql = (
-        f"UPDATE {connection.ops.quote_name(FlowRun._meta.db_table)} SET {q('status')} = %s, "
-        f"{q('lease_expires_at')} = %s, {q('attempts')} = {q('attempts')} + 1, "
-        f"{q('started_at')} = COALESCE({q('started_at')}, %s), "
+        f"{_claim_set(vendor)}, "
         # a run that kills its workers fails in the end (engine: FLOW_RUN_MAX_TAKEOVERS)
         f"{q('lease_takeovers')} = {q('lease_takeovers')} + "
         f"CASE WHEN {q('status')} IN ({marks(len(_TAKE_FROM))}) THEN 1 ELSE 0 END "
@@ -172,9 +182,7 @@ def _claim_next_sql(vendor: str) -> str:
     q = lambda name: _q(connection, FlowRun, name)  # noqa: E731
     (queued,) = _CLAIM_FROM
     update = (
-        f"UPDATE {connection.ops.quote_name(FlowRun._meta.db_table)} SET {q('status')} = %s, "
-        f"{q('lease_expires_at')} = %s, {q('attempts')} = {q('attempts')} + 1, "
-        f"{q('started_at')} = COALESCE({q('started_at')}, %s) "
+        f"{_claim_set(vendor)} "
         f"WHERE {q('id')} = ({_oldest_queued(vendor)} FOR UPDATE SKIP LOCKED) AND {q('status')} = '{queued}'"
     )
     return f"WITH claimed AS ({update} RETURNING *) {_select(vendor, 'claimed')}"

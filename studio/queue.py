@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 from contextlib import suppress
 from datetime import timedelta
+from functools import cache
 from time import sleep
 from typing import Any
 
@@ -54,8 +55,9 @@ def enqueue(func: str, *ids: int) -> None:
         broker().enqueue(_package(func, ids))
 
 
-def _insert_task_sql(connection, rows: int = 1) -> str:
-    quote = connection.ops.quote_name
+@cache
+def _insert_task_sql(vendor: str, rows: int) -> str:
+    quote = connections[Conf.ORM].ops.quote_name
     return (
         f"INSERT INTO {quote(OrmQ._meta.db_table)} ({quote('key')}, {quote('payload')}, {quote('lock')}) "
         "VALUES " + ", ".join(["(%s, %s, %s)"] * rows)
@@ -75,7 +77,7 @@ def _insert_task(func: str, args: tuple[int, ...], copies: int = 1) -> None:
     now = connection.ops.adapt_datetimefield_value(timezone.now())
     params = [value for _ in range(copies) for value in (key, _package(func, args), now)]
     with connection.cursor() as cursor:
-        cursor.execute(_insert_task_sql(connection, copies), params)
+        cursor.execute(_insert_task_sql(connection.vendor, copies), params)
 
 
 def _package(func: str, args: tuple[int, ...]) -> str:
